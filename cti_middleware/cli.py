@@ -1,0 +1,5 @@
+"""Command line entry point (filled in by the composition code)."""
+
+
+def main() -> None:
+    raise SystemExit("not yet")
