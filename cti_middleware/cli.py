@@ -1,5 +1,196 @@
-"""Command line entry point (filled in by the composition code)."""
+"""``cti-middleware``: the commands ops and developers run.
+
+gevent's monkey patching must happen before anything imports socket or threading, so
+the heavy imports live inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+log = logging.getLogger("cti_middleware")
 
 
-def main() -> None:
-    raise SystemExit("not yet")
+def _patch() -> None:
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+    try:
+        from psycogreen.gevent import patch_psycopg
+    except ImportError:  # pragma: no cover - psycogreen is a declared dependency
+        return
+    patch_psycopg()
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _open_db(url: str | None) -> None:
+    from .store import db
+
+    db.open_database(url)
+    db.create_schema()
+
+
+def cmd_initdb(args: argparse.Namespace) -> int:
+    from .config import Settings
+
+    settings = Settings.from_env()
+    _open_db(settings.database_url)
+    if args.demo:
+        from .store.demo import seed_demo
+
+        seed_demo()
+    print(f"database ready: {settings.database_url or 'sqlite (default file)'}")
+    return 0
+
+
+def serve(settings: object, ready_message: str = "CTI middleware listening on") -> None:
+    """Run the web server and the FreeSWITCH link until interrupted."""
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    from .web.app import create_app
+
+    app, _socketio, runtime = create_app(settings)  # type: ignore[arg-type]
+    server = pywsgi.WSGIServer(
+        (settings.http_host, settings.http_port),  # type: ignore[attr-defined]
+        app,
+        handler_class=WebSocketHandler,
+        log=None,
+        error_log=logging.getLogger("cti_middleware.http"),
+    )
+    server.start()
+    host, port = server.address[:2]
+    print(f"{ready_message} http://{host}:{port}/", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        runtime.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import Settings
+
+    settings = Settings.from_env()
+    _open_db(settings.database_url)
+    serve(settings)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulator.cli import run_simulator
+
+    return run_simulator(args.sim_args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args)
+
+
+def cmd_agent_add(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .store.agents import add_agent
+
+    _open_db(Settings.from_env().database_url)
+    try:
+        add_agent(args.agent_id, args.password, role=args.role, name=args.name)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"agent {args.agent_id} added ({args.role})")
+    return 0
+
+
+def cmd_customer_add(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .store.customers import add_customer
+
+    _open_db(Settings.from_env().database_url)
+    try:
+        customer = add_customer(args.name, args.phone, address=args.address, vip=args.vip)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"customer {customer.id} added: {args.name}")
+    return 0
+
+
+def cmd_render_config(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .dialplan.static import write_static_config
+
+    _open_db(Settings.from_env().database_url)
+    for path in write_static_config(args.outdir):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cti-middleware", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("initdb", help="create the schema (CTI_DATABASE_URL, default SQLite)")
+    p.add_argument("--demo", action="store_true", help="also add demo customers and agents")
+    p.set_defaults(func=cmd_initdb)
+
+    p = sub.add_parser("run", help="run the middleware against the FreeSWITCH in CTI_ESL_*")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("simulate", help="run the FreeSWITCH simulator alone", add_help=False)
+    p.add_argument("sim_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("demo", help="simulator + middleware + pages on SQLite")
+    p.add_argument("--port", type=int, default=None, help="HTTP port (default CTI_HTTP_PORT or 5000)")
+    p.add_argument("--calls-per-minute", type=float, default=6.0)
+    p.add_argument("--database", default=None, help="SQLite file (default ./cti-demo.sqlite)")
+    p.set_defaults(func=cmd_demo)
+
+    agent = sub.add_parser("agent", help="agent accounts").add_subparsers(dest="agent_cmd", required=True)
+    p = agent.add_parser("add", help="add an agent account")
+    p.add_argument("agent_id", help="as in mod_callcenter, e.g. 1000@default")
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", choices=["agent", "supervisor", "admin"], default="agent")
+    p.add_argument("--name", default=None)
+    p.set_defaults(func=cmd_agent_add)
+
+    customer = sub.add_parser("customer", help="customers").add_subparsers(dest="customer_cmd", required=True)
+    p = customer.add_parser("add", help="add a customer")
+    p.add_argument("--name", required=True)
+    p.add_argument("--phone", action="append", required=True)
+    p.add_argument("--address", default=None)
+    p.add_argument("--vip", action="store_true")
+    p.set_defaults(func=cmd_customer_add)
+
+    p = sub.add_parser("render-config", help="write dialplan and callcenter XML to OUTDIR")
+    p.add_argument("outdir")
+    p.set_defaults(func=cmd_render_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _logging(args.verbose or bool(os.environ.get("CTI_DEBUG")))
+    if args.command in ("run", "demo", "simulate"):
+        _patch()
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,639 @@
+"""Typed, immutable events built from the header dict of one ESL event.
+
+``cti_middleware.esl.wire.parse_event_body`` gives the same ``dict[str, str]`` for
+``event plain`` and ``event json``; this module turns it into one small tuple per
+event, keeping only the fields the state model needs.  Events are NamedTuples:
+immutable, typed, and about as cheap to build as Python objects get, which matters
+at tens of thousands of events per second.
+
+Dispatch is one table, :data:`PARSERS`, keyed by ``Event-Name``; for ``CUSTOM``
+events by ``Event-Subclass``, and for ``callcenter::info`` by
+``callcenter::info/<CC-Action>``.  Anything not in the table becomes
+:class:`UnknownEvent` (never an error: FreeSWITCH grows new events).  A known event
+that lacks a header it cannot be understood without raises :class:`EventError`,
+which the caller logs and skips.
+
+Times are FreeSWITCH's, in epoch seconds (float): ``Event-Date-Timestamp`` is in
+microseconds.  Nothing here reads the local clock, so replaying a recording gives
+the same result every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = [
+    "PARSERS",
+    "AgentAdded",
+    "AgentContact",
+    "AgentMaxNoAnswer",
+    "AgentOffering",
+    "AgentState",
+    "AgentStatus",
+    "BackgroundJob",
+    "BridgeAgentEnd",
+    "BridgeAgentFail",
+    "BridgeAgentStart",
+    "ChannelAnswer",
+    "ChannelBridge",
+    "ChannelCreate",
+    "ChannelDestroy",
+    "ChannelEvent",
+    "ChannelHangup",
+    "ChannelHangupComplete",
+    "ChannelHold",
+    "ChannelProgress",
+    "ChannelUnbridge",
+    "ChannelUnhold",
+    "ConferenceMaintenance",
+    "Event",
+    "EventError",
+    "Heartbeat",
+    "MemberQueueEnd",
+    "MemberQueueStart",
+    "MembersCount",
+    "Registration",
+    "UnknownEvent",
+    "parse_event",
+]
+
+Headers = dict[str, str]
+
+
+class EventError(ValueError):
+    """A known event lacks a header it cannot be understood without."""
+
+
+def _req(h: Headers, name: str, event: str) -> str:
+    value = h.get(name)
+    if not value:
+        raise EventError(f"{event} without {name}")
+    return value
+
+
+def _ts(h: Headers) -> float:
+    raw = h.get("Event-Date-Timestamp")
+    if not raw:
+        return 0.0
+    try:
+        return int(raw) / 1e6
+    except ValueError:
+        raise EventError(f"bad Event-Date-Timestamp {raw[:40]!r}") from None
+
+
+def _epoch(raw: str | None) -> float | None:
+    """mod_callcenter's whole-second epochs; ``0`` or absent means "never"."""
+    if not raw or raw == "0":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- callcenter
+
+
+class AgentStatus(NamedTuple):
+    """``agent-status-change`` (and ``agent-status-get``, which reports the same)."""
+
+    ts: float
+    agent: str
+    status: str
+
+
+class AgentState(NamedTuple):
+    """``agent-state-change`` (and ``agent-state-get``)."""
+
+    ts: float
+    agent: str
+    state: str
+
+
+class AgentOffering(NamedTuple):
+    ts: float
+    agent: str
+    queue: str
+    member_uuid: str
+    """``CC-Member-Session-UUID``: the caller's channel, the id used everywhere here."""
+    member_id: str | None
+    caller_number: str
+    caller_name: str
+
+
+class BridgeAgentStart(NamedTuple):
+    ts: float
+    agent: str
+    queue: str
+    member_uuid: str
+    agent_uuid: str | None
+    caller_number: str
+    caller_name: str
+    joined_at: float | None
+
+
+class BridgeAgentEnd(NamedTuple):
+    ts: float
+    agent: str
+    queue: str
+    member_uuid: str
+    agent_uuid: str | None
+    caller_number: str
+    caller_name: str
+    hangup_cause: str | None
+
+
+class BridgeAgentFail(NamedTuple):
+    ts: float
+    agent: str
+    queue: str
+    member_uuid: str
+    caller_number: str
+    caller_name: str
+    hangup_cause: str | None
+
+
+class MemberQueueStart(NamedTuple):
+    """``member-queue-start`` (or ``member-queue-resume``: a member let back in)."""
+
+    ts: float
+    queue: str
+    member_uuid: str
+    member_id: str | None
+    caller_number: str
+    caller_name: str
+    resumed: bool
+
+
+class MemberQueueEnd(NamedTuple):
+    ts: float
+    queue: str
+    member_uuid: str
+    member_id: str | None
+    caller_number: str
+    caller_name: str
+    cause: str
+    """``CC-Cause``: ``Terminated`` (was bridged) or ``Cancel`` (left before)."""
+    cancel_reason: str | None
+    agent: str | None
+    agent_uuid: str | None
+    joined_at: float | None
+    answered_at: float | None
+    hangup_cause: str | None
+    """The caller channel's ``Hangup-Cause``; absent while the caller lives on."""
+    channel_alive: bool
+    """True when the caller's channel was still up (e.g. transferred away)."""
+    transfer_source: str | None
+
+
+class MembersCount(NamedTuple):
+    ts: float
+    queue: str
+    count: int
+
+
+class AgentMaxNoAnswer(NamedTuple):
+    ts: float
+    agent: str
+    member_uuid: str | None
+
+
+class AgentAdded(NamedTuple):
+    ts: float
+    agent: str
+    agent_type: str | None
+
+
+class AgentContact(NamedTuple):
+    ts: float
+    agent: str
+    contact: str
+
+
+# --------------------------------------------------------------------------- channels
+
+
+class ChannelEvent(NamedTuple):
+    """Fields shared by every ``CHANNEL_*`` event; subclasses only name the kind."""
+
+    ts: float
+    uuid: str
+    name: str
+    direction: str
+    caller_number: str
+    caller_name: str
+    destination: str
+    other_uuid: str | None
+    other_name: str | None
+    cc_agent: str | None
+    """``variable_cc_agent``: on an agent leg its agent, on a member leg the serving agent."""
+    cc_side: str | None
+    """``variable_cc_side``: ``agent`` or ``member`` on legs mod_callcenter made or queued."""
+    cc_member_uuid: str | None
+    """``variable_cc_member_session_uuid`` on an agent leg: the caller it was made for."""
+    presence_id: str | None
+    hangup_cause: str | None
+    answered: bool
+    application: str | None
+    application_data: str | None
+
+
+class ChannelCreate(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelProgress(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelAnswer(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelBridge(ChannelEvent):
+    """``other_uuid`` is the bridged peer (``Bridge-B-Unique-ID`` when present)."""
+
+    __slots__ = ()
+
+
+class ChannelUnbridge(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelHold(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelUnhold(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelHangup(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelHangupComplete(ChannelEvent):
+    __slots__ = ()
+
+
+class ChannelDestroy(ChannelEvent):
+    __slots__ = ()
+
+
+# --------------------------------------------------------------------------- others
+
+
+class BackgroundJob(NamedTuple):
+    ts: float
+    job_uuid: str
+    command: str
+    body: str
+
+
+class Heartbeat(NamedTuple):
+    ts: float
+    core_uuid: str | None
+    uptime_msec: int | None
+    session_count: int | None
+
+
+class ConferenceMaintenance(NamedTuple):
+    ts: float
+    action: str
+    conference: str
+    member_id: str | None
+    uuid: str | None
+    channel_name: str | None
+
+
+class Registration(NamedTuple):
+    """``sofia::register`` / ``sofia::unregister``: a phone came or went."""
+
+    ts: float
+    registered: bool
+    user: str
+    domain: str
+    contact: str
+    agent: str | None
+    """``cc_agent`` from the user's directory variables, when set there."""
+    profile: str | None
+    network_ip: str | None
+    expires: int | None
+
+
+class UnknownEvent(NamedTuple):
+    """An event this middleware has no use for; kept so callers can count them."""
+
+    ts: float
+    name: str
+    subclass: str | None
+
+
+Event = (
+    AgentStatus
+    | AgentState
+    | AgentOffering
+    | BridgeAgentStart
+    | BridgeAgentEnd
+    | BridgeAgentFail
+    | MemberQueueStart
+    | MemberQueueEnd
+    | MembersCount
+    | AgentMaxNoAnswer
+    | AgentAdded
+    | AgentContact
+    | ChannelEvent
+    | BackgroundJob
+    | Heartbeat
+    | ConferenceMaintenance
+    | Registration
+    | UnknownEvent
+)
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def _agent_status(h: Headers) -> AgentStatus:
+    return AgentStatus(
+        _ts(h), _req(h, "CC-Agent", "agent status"), _req(h, "CC-Agent-Status", "agent status")
+    )
+
+
+def _agent_state(h: Headers) -> AgentState:
+    return AgentState(
+        _ts(h), _req(h, "CC-Agent", "agent state"), _req(h, "CC-Agent-State", "agent state")
+    )
+
+
+def _agent_offering(h: Headers) -> AgentOffering:
+    what = "agent-offering"
+    return AgentOffering(
+        _ts(h),
+        _req(h, "CC-Agent", what),
+        _req(h, "CC-Queue", what),
+        _req(h, "CC-Member-Session-UUID", what),
+        h.get("CC-Member-UUID"),
+        h.get("CC-Member-CID-Number", ""),
+        h.get("CC-Member-CID-Name", ""),
+    )
+
+
+def _bridge_start(h: Headers) -> BridgeAgentStart:
+    what = "bridge-agent-start"
+    return BridgeAgentStart(
+        _ts(h),
+        _req(h, "CC-Agent", what),
+        _req(h, "CC-Queue", what),
+        _req(h, "CC-Member-Session-UUID", what),
+        h.get("CC-Agent-UUID"),
+        h.get("CC-Member-CID-Number", ""),
+        h.get("CC-Member-CID-Name", ""),
+        _epoch(h.get("CC-Member-Joined-Time")),
+    )
+
+
+def _bridge_end(h: Headers) -> BridgeAgentEnd:
+    what = "bridge-agent-end"
+    return BridgeAgentEnd(
+        _ts(h),
+        _req(h, "CC-Agent", what),
+        _req(h, "CC-Queue", what),
+        _req(h, "CC-Member-Session-UUID", what),
+        h.get("CC-Agent-UUID"),
+        h.get("CC-Member-CID-Number", ""),
+        h.get("CC-Member-CID-Name", ""),
+        h.get("Hangup-Cause") or h.get("CC-Hangup-Cause"),
+    )
+
+
+def _bridge_fail(h: Headers) -> BridgeAgentFail:
+    what = "bridge-agent-fail"
+    return BridgeAgentFail(
+        _ts(h),
+        _req(h, "CC-Agent", what),
+        _req(h, "CC-Queue", what),
+        _req(h, "CC-Member-Session-UUID", what),
+        h.get("CC-Member-CID-Number", ""),
+        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Hangup-Cause"),
+    )
+
+
+def _member_start(h: Headers) -> MemberQueueStart:
+    what = "member-queue-start"
+    return MemberQueueStart(
+        _ts(h),
+        _req(h, "CC-Queue", what),
+        _req(h, "CC-Member-Session-UUID", what),
+        h.get("CC-Member-UUID"),
+        h.get("CC-Member-CID-Number", ""),
+        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Action") == "member-queue-resume",
+    )
+
+
+def _member_end(h: Headers) -> MemberQueueEnd:
+    what = "member-queue-end"
+    return MemberQueueEnd(
+        _ts(h),
+        _req(h, "CC-Queue", what),
+        _req(h, "CC-Member-Session-UUID", what),
+        h.get("CC-Member-UUID"),
+        h.get("CC-Member-CID-Number", ""),
+        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Cause") or "Unknown",
+        h.get("CC-Cancel-Reason"),
+        h.get("CC-Agent"),
+        h.get("CC-Agent-UUID"),
+        _epoch(h.get("CC-Member-Joined-Time")),
+        _epoch(h.get("CC-Agent-Answered-Time")),
+        h.get("Hangup-Cause"),
+        h.get("Answer-State", "hangup") != "hangup",
+        h.get("Caller-Transfer-Source"),
+    )
+
+
+def _members_count(h: Headers) -> MembersCount:
+    raw = _req(h, "CC-Count", "members-count")
+    try:
+        count = int(raw)
+    except ValueError:
+        raise EventError(f"members-count with CC-Count {raw[:20]!r}") from None
+    return MembersCount(_ts(h), _req(h, "CC-Queue", "members-count"), count)
+
+
+def _max_no_answer(h: Headers) -> AgentMaxNoAnswer:
+    return AgentMaxNoAnswer(
+        _ts(h), _req(h, "CC-Agent", "agent-max-no-answer"), h.get("CC-Member-Session-UUID")
+    )
+
+
+def _agent_add(h: Headers) -> AgentAdded:
+    return AgentAdded(_ts(h), _req(h, "CC-Agent", "agent-add"), h.get("CC-Agent-Type"))
+
+
+def _agent_contact(h: Headers) -> AgentContact:
+    return AgentContact(
+        _ts(h), _req(h, "CC-Agent", "agent-contact-change"), h.get("CC-Agent-Contact", "")
+    )
+
+
+def _channel(cls: type[ChannelEvent]) -> Callable[[Headers], ChannelEvent]:
+    kind = cls.__name__
+
+    def parse(h: Headers) -> ChannelEvent:
+        uuid = h.get("Unique-ID")
+        if not uuid:
+            raise EventError(f"{kind} without Unique-ID")
+        other = h.get("Bridge-B-Unique-ID") if cls is ChannelBridge else None
+        if other == uuid:
+            other = h.get("Bridge-A-Unique-ID")
+        return cls(
+            _ts(h),
+            uuid,
+            h.get("Channel-Name", ""),
+            h.get("Call-Direction", ""),
+            h.get("Caller-Caller-ID-Number", ""),
+            h.get("Caller-Caller-ID-Name", ""),
+            h.get("Caller-Destination-Number", ""),
+            other or h.get("Other-Leg-Unique-ID"),
+            h.get("Other-Leg-Channel-Name"),
+            h.get("variable_cc_agent"),
+            h.get("variable_cc_side"),
+            h.get("variable_cc_member_session_uuid"),
+            h.get("variable_presence_id"),
+            h.get("Hangup-Cause"),
+            h.get("Answer-State") == "answered",
+            h.get("variable_current_application"),
+            h.get("variable_current_application_data"),
+        )
+
+    parse.__name__ = f"parse_{kind}"
+    return parse
+
+
+def _int(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _background_job(h: Headers) -> BackgroundJob:
+    return BackgroundJob(
+        _ts(h),
+        _req(h, "Job-UUID", "BACKGROUND_JOB"),
+        h.get("Job-Command", ""),
+        h.get("_body", ""),
+    )
+
+
+def _heartbeat(h: Headers) -> Heartbeat:
+    return Heartbeat(
+        _ts(h), h.get("Core-UUID"), _int(h.get("Uptime-msec")), _int(h.get("Session-Count"))
+    )
+
+
+def _conference(h: Headers) -> ConferenceMaintenance:
+    return ConferenceMaintenance(
+        _ts(h),
+        _req(h, "Action", "conference::maintenance"),
+        h.get("Conference-Name", ""),
+        h.get("Member-ID"),
+        h.get("Unique-ID"),
+        h.get("Channel-Name"),
+    )
+
+
+def _registration(registered: bool) -> Callable[[Headers], Registration]:
+    what = "sofia::register" if registered else "sofia::unregister"
+
+    def parse(h: Headers) -> Registration:
+        user = h.get("username") or h.get("from-user")
+        if not user:
+            raise EventError(f"{what} without username")
+        return Registration(
+            _ts(h),
+            registered,
+            user,
+            h.get("realm") or h.get("from-host") or h.get("domain_name") or "",
+            h.get("contact", ""),
+            h.get("cc_agent"),
+            h.get("profile-name"),
+            h.get("network-ip"),
+            _int(h.get("expires")),
+        )
+
+    parse.__name__ = f"parse_{'register' if registered else 'unregister'}"
+    return parse
+
+
+_CC = "callcenter::info/"
+
+#: The dispatch table: key -> parser.  Keys are ``Event-Name`` values, ``CUSTOM``
+#: subclasses, and ``callcenter::info/<CC-Action>`` for mod_callcenter.
+PARSERS: dict[str, Callable[[Headers], Event]] = {
+    _CC + "agent-status-change": _agent_status,
+    _CC + "agent-status-get": _agent_status,
+    _CC + "agent-state-change": _agent_state,
+    _CC + "agent-state-get": _agent_state,
+    _CC + "agent-offering": _agent_offering,
+    _CC + "bridge-agent-start": _bridge_start,
+    _CC + "bridge-agent-end": _bridge_end,
+    _CC + "bridge-agent-fail": _bridge_fail,
+    _CC + "member-queue-start": _member_start,
+    _CC + "member-queue-resume": _member_start,
+    _CC + "member-queue-end": _member_end,
+    _CC + "members-count": _members_count,
+    _CC + "agent-max-no-answer": _max_no_answer,
+    _CC + "agent-add": _agent_add,
+    _CC + "agent-contact-change": _agent_contact,
+    "CHANNEL_CREATE": _channel(ChannelCreate),
+    "CHANNEL_PROGRESS": _channel(ChannelProgress),
+    "CHANNEL_ANSWER": _channel(ChannelAnswer),
+    "CHANNEL_BRIDGE": _channel(ChannelBridge),
+    "CHANNEL_UNBRIDGE": _channel(ChannelUnbridge),
+    "CHANNEL_HOLD": _channel(ChannelHold),
+    "CHANNEL_UNHOLD": _channel(ChannelUnhold),
+    "CHANNEL_HANGUP": _channel(ChannelHangup),
+    "CHANNEL_HANGUP_COMPLETE": _channel(ChannelHangupComplete),
+    "CHANNEL_DESTROY": _channel(ChannelDestroy),
+    "BACKGROUND_JOB": _background_job,
+    "HEARTBEAT": _heartbeat,
+    "conference::maintenance": _conference,
+    "sofia::register": _registration(True),
+    "sofia::unregister": _registration(False),
+}
+
+
+def event_key(h: Headers) -> str:
+    """The :data:`PARSERS` key for a header dict (may be absent from the table)."""
+    name = h.get("Event-Name", "")
+    if name != "CUSTOM":
+        return name
+    sub = h.get("Event-Subclass", "")
+    if sub == "callcenter::info":
+        return _CC + h.get("CC-Action", "")
+    return sub
+
+
+def parse_event(h: Headers) -> Event:
+    """Build the typed event for one header dict; :class:`UnknownEvent` if unknown.
+
+    Raises :class:`EventError` only for a known event missing a required header.
+    """
+    parser = PARSERS.get(event_key(h))
+    if parser is None:
+        return UnknownEvent(_ts_lenient(h), h.get("Event-Name", ""), h.get("Event-Subclass"))
+    return parser(h)
+
+
+def _ts_lenient(h: Headers) -> float:
+    try:
+        return _ts(h)
+    except EventError:
+        return 0.0

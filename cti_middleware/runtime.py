@@ -1,0 +1,80 @@
+"""Builds the core once and wires it: link -> pipeline -> state -> notifier -> sinks.
+
+This is the only place objects are constructed and handed to each other; everything
+else receives what it needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .config import Settings
+from .esl.client import CommandError, CommandTimeout, EslConnection, NotConnectedError
+from .esl.link import SwitchLink
+from .model.state import State
+from .notify import Notifier
+from .pipeline import Pipeline
+from .sinks.records import CallRecordSink
+from .sinks.screenpop import ScreenPopSink
+from .sinks.sockets import SocketSink
+from .store import agents as agent_store
+from .store import calls as call_store
+from .store import customers as customer_store
+from .store.errors import DB_ERRORS
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """The live middleware: one FreeSWITCH link, one state, the sinks around it."""
+
+    def __init__(self, settings: Settings, emit: Callable[..., Any]) -> None:
+        self.settings = settings
+        self.state = State()
+        self.notifier = Notifier()
+        self.pipeline = Pipeline(self.state, self.notifier)
+        self.names: dict[str, str | None] = {}
+        self.sockets = SocketSink(emit, names=self.display_name, longest_wait=self.longest_wait)
+        self.screen_pops = ScreenPopSink(emit, customer_store.screen_pop_customer)
+        self.records = CallRecordSink(call_store.record_call)
+        for sink in (self.sockets, self.screen_pops, self.records):
+            self.notifier.add(sink)
+        self.link = SwitchLink(
+            settings.esl_host,
+            settings.esl_port,
+            settings.esl_password,
+            on_frame=self.pipeline.handle_frame,
+            on_connected=self._resync,
+            event_format=settings.esl_event_format,
+            command_timeout=settings.esl_command_timeout,
+            queue_size=settings.esl_queue_size,
+        )
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.records.flush()
+
+    def _resync(self, conn: EslConnection) -> None:
+        try:
+            self.pipeline.resync(conn.api)
+        except (CommandError, CommandTimeout, NotConnectedError, ValueError) as exc:
+            # A failed resync leaves the old picture in place; the next reconnect retries.
+            log.error("resync from FreeSWITCH failed: %s", exc)
+
+    # --- lookups the sinks and sockets use -------------------------------------------
+    def display_name(self, agent_id: str) -> str | None:
+        if agent_id not in self.names:
+            try:
+                account = agent_store.get_agent(agent_id)
+            except DB_ERRORS:
+                return None
+            self.names[agent_id] = account.display_name if account else None
+        return self.names[agent_id]
+
+    def longest_wait(self, queue: str) -> float | None:
+        return self.pipeline.longest_wait_since(queue)

@@ -1,0 +1,1 @@
+"""Consumers of domain changes: sockets, screen pops, persistence, webhooks."""

@@ -1,0 +1,128 @@
+"""Screen pops: who is calling, looked up once per offered call, pushed to the agent.
+
+The lookup is the one database query on the event path, so it runs in a bounded pool
+of greenlets and its result is kept per call: the pop at offer, the one at bridge and
+the one that follows a transfer all reuse it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import gevent.event
+import gevent.pool
+
+from .. import payloads
+from ..model.changes import (
+    CallBridged,
+    CallEnded,
+    CallFollowed,
+    CallOffered,
+    Change,
+    OfferWithdrawn,
+)
+from ..store.errors import DB_ERRORS
+from .sockets import AGENT_NS, SUPERVISOR_NS, agent_room
+
+log = logging.getLogger(__name__)
+
+Lookup = Callable[[str], tuple[dict[str, Any] | None, str | None]]
+
+
+class _CallInfo:
+    __slots__ = ("attached", "lookup", "offered_at", "queue")
+
+    def __init__(self, lookup: gevent.event.AsyncResult, queue: str | None,
+                 offered_at: float | None) -> None:
+        self.lookup = lookup
+        self.queue = queue
+        self.offered_at = offered_at
+        self.attached: dict[str, Any] = {}
+
+
+class ScreenPopSink:
+    """Turns offers, bridges and transfers into ``screen.pop`` events for the right agent."""
+
+    def __init__(self, emit: Callable[..., Any], lookup: Lookup, pool_size: int = 64,
+                 remember: int = 10000, lookup_timeout: float = 5.0) -> None:
+        self.emit = emit
+        self.lookup = lookup
+        self.pool = gevent.pool.Pool(pool_size)
+        self.remember = remember
+        self.lookup_timeout = lookup_timeout
+        self.calls: OrderedDict[str, _CallInfo] = OrderedDict()
+
+    # --- call data ---------------------------------------------------------------------
+    def _info(self, member_uuid: str, number: str, queue: str | None = None,
+              offered_at: float | None = None) -> _CallInfo:
+        info = self.calls.get(member_uuid)
+        if info is None:
+            result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+            self.pool.spawn(self._lookup, number, result)
+            info = _CallInfo(result, queue, offered_at)
+            self.calls[member_uuid] = info
+            while len(self.calls) > self.remember:
+                self.calls.popitem(last=False)
+        return info
+
+    def _lookup(self, number: str, result: gevent.event.AsyncResult) -> None:
+        try:
+            result.set(self.lookup(number))
+        except DB_ERRORS as exc:
+            # A database that went away costs the pop its customer card, not the pop.
+            log.error("customer lookup for a screen pop failed: %s", exc)
+            result.set((None, None))
+
+    def attach(self, member_uuid: str, data: dict[str, Any]) -> None:
+        """Notes or a draft work order an agent attached; they travel with the call."""
+        info = self.calls.get(member_uuid)
+        if info is not None:
+            info.attached.update(data)
+
+    def attached(self, member_uuid: str) -> dict[str, Any]:
+        info = self.calls.get(member_uuid)
+        return dict(info.attached) if info else {}
+
+    # --- changes -----------------------------------------------------------------------
+    def handle(self, change: Change) -> None:
+        if isinstance(change, CallOffered):
+            info = self._info(change.member_uuid, change.caller_number, change.queue,
+                              change.offered_at)
+            self.pool.spawn(self._pop, info, change.agent, change.member_uuid, "offered",
+                            change.queue, change.caller_number, change.caller_name, None, None)
+        elif isinstance(change, CallBridged):
+            info = self._info(change.member_uuid, change.caller_number, change.queue)
+            self.pool.spawn(self._pop, info, change.agent, change.member_uuid, "bridged",
+                            change.queue, change.caller_number, change.caller_name,
+                            change.answered_at, None)
+        elif isinstance(change, CallFollowed) and change.to_agent:
+            info = self._info(change.member_uuid, change.caller_number, change.queue)
+            self.pool.spawn(self._pop, info, change.to_agent, change.member_uuid, "bridged",
+                            change.queue, change.caller_number, change.caller_name,
+                            change.at, change.from_agent)
+        elif isinstance(change, OfferWithdrawn):
+            self.emit("call.withdrawn", {"call_uuid": change.member_uuid, "reason": change.reason},
+                      to=agent_room(change.agent), namespace=AGENT_NS)
+        elif isinstance(change, CallEnded) and change.agent:
+            payload = {"call_uuid": change.member_uuid, "cause": change.cause,
+                       "transferred": change.transferred, "ended_at": change.ended_at}
+            self.emit("call.ended", payload, to=agent_room(change.agent), namespace=AGENT_NS)
+
+    def _pop(self, info: _CallInfo, agent: str, member_uuid: str, stage: str, queue: str | None,
+             number: str, name: str, answered_at: float | None,
+             transferred_from: str | None) -> None:
+        try:
+            customer, region = info.lookup.get(timeout=self.lookup_timeout)
+        except gevent.Timeout:
+            customer, region = None, None
+        payload = payloads.screen_pop(
+            call_uuid=member_uuid, stage=stage, queue=queue or info.queue, agent=agent,
+            caller_number=number, caller_name=name, customer=customer, region=region,
+            offered_at=info.offered_at, answered_at=answered_at, attached=info.attached,
+            transferred_from=transferred_from,
+        )
+        self.emit("screen.pop", payload, to=agent_room(agent), namespace=AGENT_NS)
+        self.emit("screen.pop", payload, to="supervisors", namespace=SUPERVISOR_NS)

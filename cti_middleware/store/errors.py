@@ -1,0 +1,8 @@
+"""What a database that went away looks like, for callers that must survive it."""
+
+from __future__ import annotations
+
+from peewee import PeeweeException
+
+# peewee wraps driver errors in its own classes; a dropped socket may surface as OSError.
+DB_ERRORS: tuple[type[BaseException], ...] = (PeeweeException, OSError)

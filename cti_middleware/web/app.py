@@ -1,0 +1,93 @@
+"""The Flask application: pages, health, and the Socket.IO namespaces around the runtime."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, abort, jsonify, send_from_directory
+from flask_socketio import SocketIO
+
+from ..config import Settings
+from ..runtime import Runtime
+from .sockets import AgentNamespace, SupervisorNamespace
+
+STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+NODE_DIR = os.path.join(os.path.dirname(__file__), "node_modules")
+VENDOR = {
+    "socket.io.min.js": os.path.join(NODE_DIR, "socket.io-client", "dist"),
+    "socket.io.min.js.map": os.path.join(NODE_DIR, "socket.io-client", "dist"),
+}
+
+
+def create_app(settings: Settings | None = None, start: bool = True) -> tuple[Flask, SocketIO, Runtime]:
+    """Build the app, its Socket.IO server and the runtime they share."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        CTI_XML_CURL_SECRET=settings.xml_curl_secret,
+        CTI_XML_CURL_ALLOW=settings.xml_curl_allow,
+    )
+    socketio = SocketIO(
+        app,
+        async_mode="gevent",
+        message_queue=settings.message_queue,
+        max_http_buffer_size=64 * 1024,
+        cors_allowed_origins=[],
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    runtime = Runtime(settings, socketio.emit)
+    app.extensions["cti_runtime"] = runtime
+    socketio.on_namespace(AgentNamespace(runtime))
+    socketio.on_namespace(SupervisorNamespace(runtime))
+    _register_pages(app)
+    _register_health(app, runtime)
+    _register_optional_blueprints(app)
+    if start:
+        runtime.start()
+    return app, socketio, runtime
+
+
+def _register_pages(app: Flask) -> None:
+    @app.get("/")
+    def index() -> Any:
+        return send_from_directory(STATIC_DIR, "index.html")
+
+    @app.get("/static/vendor/<path:name>")
+    def vendor(name: str) -> Any:
+        folder = VENDOR.get(name)
+        if folder is None:
+            abort(404)
+        return send_from_directory(folder, name)
+
+    @app.get("/static/<path:name>")
+    def static_file(name: str) -> Any:
+        return send_from_directory(STATIC_DIR, name)
+
+
+def _register_health(app: Flask, runtime: Runtime) -> None:
+    @app.get("/healthz")
+    def healthz() -> Any:
+        link = runtime.link
+        body = {
+            "freeswitch": "connected" if link.connected.is_set() else "disconnected",
+            "last_error": link.last_error,
+            "connects": link.connects,
+            "events": runtime.pipeline.events,
+            "skipped": runtime.pipeline.skipped,
+            "resyncs": runtime.pipeline.resyncs,
+            "call_records_written": runtime.records.written,
+        }
+        return jsonify(body), 200 if link.connected.is_set() else 503
+
+
+def _register_optional_blueprints(app: Flask) -> None:
+    """Parts that live in their own packages register here when present."""
+    try:
+        from ..dialplan.xml_curl import xml_curl_bp
+    except ImportError:
+        return
+    app.register_blueprint(xml_curl_bp)

@@ -1,0 +1,110 @@
+"""Socket.IO namespaces: who may connect, which rooms they join, what they see first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_socketio import Namespace, join_room
+
+from .. import payloads
+from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS, agent_room, queue_room
+from ..store import agents as agent_store
+from ..store.errors import DB_ERRORS
+
+log = logging.getLogger(__name__)
+
+MAX_CREDENTIAL = 256
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is behind a socket, fixed at connect time."""
+
+    agent: str
+    name: str | None
+    role: str
+
+
+def authenticate(auth: Any) -> Principal:
+    """Check the handshake's credentials; anything malformed is refused the same way."""
+    if not isinstance(auth, dict):
+        raise ConnectionRefusedError("invalid credentials")
+    agent_id, password = auth.get("agent"), auth.get("password")
+    if (
+        not isinstance(agent_id, str)
+        or not isinstance(password, str)
+        or not agent_id
+        or len(agent_id) > MAX_CREDENTIAL
+        or len(password) > MAX_CREDENTIAL
+    ):
+        raise ConnectionRefusedError("invalid credentials")
+    try:
+        account = agent_store.authenticate(agent_id, password)
+    except DB_ERRORS as exc:
+        log.error("cannot check credentials: %s", exc)
+        raise ConnectionRefusedError("authentication unavailable") from None
+    if account is None:
+        log.warning("refused login for %r from %s", agent_id[:64], request.remote_addr)
+        raise ConnectionRefusedError("invalid credentials")
+    return Principal(account.agent_id, account.display_name, account.role)
+
+
+class _BaseNamespace(Namespace):
+    def __init__(self, namespace: str, runtime: Any) -> None:
+        super().__init__(namespace)
+        self.runtime = runtime
+        self.principals: dict[str, Principal] = {}
+
+    def principal(self) -> Principal:
+        return self.principals[request.sid]
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.principals.pop(request.sid, None)
+
+    def _send_agent_snapshot(self, agent_id: str) -> None:
+        state = self.runtime.state
+        record = state.agents.get(agent_id)
+        if record is not None:
+            self.emit("agent.state", payloads.agent_state_from_record(
+                record, self.runtime.display_name(agent_id)), to=request.sid)
+
+
+class AgentNamespace(_BaseNamespace):
+    """``/agent``: one desktop per socket, in its agent's room and its queues' rooms."""
+
+    def __init__(self, runtime: Any) -> None:
+        super().__init__(AGENT_NS, runtime)
+
+    def on_connect(self, auth: Any = None) -> None:
+        principal = authenticate(auth)
+        self.principals[request.sid] = principal
+        join_room(agent_room(principal.agent))
+        for queue in self.runtime.pipeline.queues_of(principal.agent):
+            join_room(queue_room(queue))
+        self.emit("session", {"agent": principal.agent, "name": principal.name,
+                              "role": principal.role}, to=request.sid)
+        self._send_agent_snapshot(principal.agent)
+
+
+class SupervisorNamespace(_BaseNamespace):
+    """``/supervisor``: the wallboard and supervisor controls, for supervisors and admins."""
+
+    def __init__(self, runtime: Any) -> None:
+        super().__init__(SUPERVISOR_NS, runtime)
+
+    def on_connect(self, auth: Any = None) -> None:
+        principal = authenticate(auth)
+        if principal.role not in ("supervisor", "admin"):
+            raise ConnectionRefusedError("supervisor role required")
+        self.principals[request.sid] = principal
+        join_room("supervisors")
+        self.emit("session", {"agent": principal.agent, "name": principal.name,
+                              "role": principal.role}, to=request.sid)
+        agents = [
+            payloads.agent_state_from_record(a, self.runtime.display_name(a.name))
+            for a in self.runtime.state.agents.values()
+        ]
+        self.emit("supervisor.agents", agents, to=request.sid)
