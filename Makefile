@@ -52,7 +52,7 @@ $(BROWSER_NODE): tests/browser/package.json
 	touch $@
 
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # The integration tests create and drop their own databases; this only makes sure the
 # server answers and the `test` database exists.

@@ -36,7 +36,7 @@ def _logging(verbose: bool) -> None:
 
 
 def _open_db(url: str | None) -> None:
-    from .store import db
+    from .store import db, routing  # noqa: F401  (routing's tables join the schema)
 
     db.open_database(url)
     db.create_schema()
@@ -86,12 +86,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     _open_db(settings.database_url)
     serve(settings)
     return 0
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulator.cli import run_simulator
-
-    return run_simulator(args.sim_args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -150,9 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the middleware against the FreeSWITCH in CTI_ESL_*")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("simulate", help="run the FreeSWITCH simulator alone", add_help=False)
-    p.add_argument("sim_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_simulate)
+    sub.add_parser("simulate", help="run the FreeSWITCH simulator alone (--port, --password, "
+                   "--time-scale, --generate; see simulate --help)")
 
     p = sub.add_parser("demo", help="simulator + middleware + pages on SQLite")
     p.add_argument("--port", type=int, default=None, help="HTTP port (default CTI_HTTP_PORT or 5000)")
@@ -184,10 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:
+        # The simulator owns its options (see `cti-middleware simulate --help`).
+        _patch()
+        from .simulator.cli import run_simulator
+
+        return run_simulator(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     _logging(args.verbose or bool(os.environ.get("CTI_DEBUG")))
-    if args.command in ("run", "demo", "simulate"):
+    if args.command in ("run", "demo"):
         _patch()
     return int(args.func(args) or 0)
 

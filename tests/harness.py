@@ -172,9 +172,19 @@ class Desktop:
         self.seen: list[tuple[str, Any]] = []
         self.namespace = namespace
         self.sio = socketio.Client(reconnection=False)
+        self.refusal: Any = None
         self.sio.on("*", self._on_any, namespace=namespace)
-        self.sio.connect(base_url, namespaces=[namespace], transports=["websocket"],
-                         auth={"agent": agent, "password": password}, wait_timeout=10)
+        self.sio.on("connect_error", self._on_refused, namespace=namespace)
+        try:
+            self.sio.connect(base_url, namespaces=[namespace], transports=["websocket"],
+                             auth={"agent": agent, "password": password}, wait_timeout=10)
+        except socketio.exceptions.ConnectionError as exc:
+            # The server's reason arrives as connect_error data, not in the exception.
+            reason = self.refusal.get("message") if isinstance(self.refusal, dict) else self.refusal
+            raise socketio.exceptions.ConnectionError(f"{exc}: {reason}") from exc
+
+    def _on_refused(self, data: Any = None) -> None:
+        self.refusal = data
 
     def _on_any(self, event: str, data: Any = None) -> None:
         self.events.put((event, data))

@@ -9,6 +9,7 @@ from flask import Flask, abort, jsonify, send_from_directory
 from flask_socketio import SocketIO
 
 from ..config import Settings
+from ..dialplan.xml_curl import xml_curl_bp
 from ..runtime import Runtime
 from .sockets import AgentNamespace, SupervisorNamespace
 
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, start: bool = True) -> tuple[Fl
     socketio.on_namespace(SupervisorNamespace(runtime))
     _register_pages(app)
     _register_health(app, runtime)
-    _register_optional_blueprints(app)
+    _register_switch_config(app, runtime)
     if start:
         runtime.start()
     return app, socketio, runtime
@@ -84,10 +85,12 @@ def _register_health(app: Flask, runtime: Runtime) -> None:
         return jsonify(body), 200 if link.connected.is_set() else 503
 
 
-def _register_optional_blueprints(app: Flask) -> None:
-    """Parts that live in their own packages register here when present."""
-    try:
-        from ..dialplan.xml_curl import xml_curl_bp
-    except ImportError:
-        return
+def _register_switch_config(app: Flask, runtime: Runtime) -> None:
+    """mod_xml_curl asks here for dialplan, callcenter.conf and phone users."""
+
+    def agent_status(agent_id: str) -> str | None:
+        agent = runtime.state.agents.get(agent_id)
+        return agent.status if agent else None
+
+    app.extensions["cti_agent_status"] = agent_status
     app.register_blueprint(xml_curl_bp)

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, join_room
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
 from .. import payloads
 from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS, agent_room, queue_room
 from ..store import agents as agent_store
 from ..store.errors import DB_ERRORS
+from . import control_handlers
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,19 @@ class _BaseNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         self.principals.pop(request.sid, None)
 
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route dotted control events (``call.hold``) to :mod:`.control_handlers`."""
+        handler = control_handlers.handler_for(self, event)
+        if handler is None:
+            return super().trigger_event(event, *args)
+        return self.socketio._handle_event(handler, event, self.namespace, *args)
+
     def _send_agent_snapshot(self, agent_id: str) -> None:
         state = self.runtime.state
         record = state.agents.get(agent_id)
         if record is not None:
-            self.emit("agent.state", payloads.agent_state_from_record(
-                record, self.runtime.display_name(agent_id)), to=request.sid)
+            emit("agent.state", payloads.agent_state_from_record(
+                record, self.runtime.display_name(agent_id)))
 
 
 class AgentNamespace(_BaseNamespace):
@@ -84,8 +92,7 @@ class AgentNamespace(_BaseNamespace):
         join_room(agent_room(principal.agent))
         for queue in self.runtime.pipeline.queues_of(principal.agent):
             join_room(queue_room(queue))
-        self.emit("session", {"agent": principal.agent, "name": principal.name,
-                              "role": principal.role}, to=request.sid)
+        emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
         self._send_agent_snapshot(principal.agent)
 
 
@@ -101,10 +108,9 @@ class SupervisorNamespace(_BaseNamespace):
             raise ConnectionRefusedError("supervisor role required")
         self.principals[request.sid] = principal
         join_room("supervisors")
-        self.emit("session", {"agent": principal.agent, "name": principal.name,
-                              "role": principal.role}, to=request.sid)
+        emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
         agents = [
             payloads.agent_state_from_record(a, self.runtime.display_name(a.name))
             for a in self.runtime.state.agents.values()
         ]
-        self.emit("supervisor.agents", agents, to=request.sid)
+        emit("supervisor.agents", agents)

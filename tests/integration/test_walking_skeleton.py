@@ -102,7 +102,9 @@ def test_unknown_number_pops_as_new_caller_with_region(middleware, esl):
         assert pop["customer"] is None
         assert pop["region"] and "江苏" in pop["region"]
         esl.api(f"uuid_kill {pop['call_uuid']}")
-        desk.wait("call.ended", lambda d: d["call_uuid"] == pop["call_uuid"])
+        # Hung up while ringing: the offer is withdrawn, the desktop clears the pop.
+        gone = desk.wait("call.withdrawn", lambda d: d["call_uuid"] == pop["call_uuid"])
+        assert gone["reason"] == "caller-left"
     finally:
         desk.close()
 
