@@ -7,7 +7,9 @@ else receives what it needs.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from .config import Settings
@@ -19,6 +21,7 @@ from .pipeline import Pipeline
 from .sinks.records import CallRecordSink
 from .sinks.screenpop import ScreenPopSink
 from .sinks.sockets import SocketSink
+from .sinks.stats import StatsSink
 from .store import agents as agent_store
 from .store import calls as call_store
 from .store import customers as customer_store
@@ -39,7 +42,8 @@ class Runtime:
         self.sockets = SocketSink(emit, names=self.display_name, longest_wait=self.longest_wait)
         self.screen_pops = ScreenPopSink(emit, customer_store.screen_pop_customer)
         self.records = CallRecordSink(call_store.record_call)
-        for sink in (self.sockets, self.screen_pops, self.records):
+        self.stats = StatsSink(emit)
+        for sink in (self.sockets, self.screen_pops, self.records, self.stats):
             self.notifier.add(sink)
         self.link = SwitchLink(
             settings.esl_host,
@@ -75,6 +79,20 @@ class Runtime:
                 return None
             self.names[agent_id] = account.display_name if account else None
         return self.names[agent_id]
+
+    def agent_stats(self, agent_id: str) -> dict[str, Any]:
+        """Today's figures for a desktop that just connected (seeded once from the store)."""
+        now = time.time()
+        if agent_id not in self.stats.by_agent:
+            midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            try:
+                calls = call_store.recent_calls(limit=500, agent=agent_id, since=midnight)
+            except DB_ERRORS:
+                calls = []
+            answered = [c for c in calls if c.get("answered_at") and c.get("ended_at")]
+            self.stats.seed(agent_id, now, len(answered),
+                            sum(c["ended_at"] - c["answered_at"] for c in answered))
+        return self.stats.stats(agent_id, now).payload()
 
     def longest_wait(self, queue: str) -> float | None:
         return self.pipeline.longest_wait_since(queue)

@@ -86,6 +86,13 @@ class ScreenPopSink:
         info = self.calls.get(member_uuid)
         return dict(info.attached) if info else {}
 
+    def repop(self, agent: str, member: Any) -> None:
+        """Pop the call an agent is on again, for a desktop that (re)connected mid-call."""
+        info = self._info(member.uuid, member.caller_number, member.queue, member.joined_at)
+        stage = "bridged" if member.agent == agent else "offered"
+        self.pool.spawn(self._pop, info, agent, member.uuid, stage, member.queue,
+                        member.caller_number, member.caller_name, member.answered_at, None)
+
     # --- changes -----------------------------------------------------------------------
     def handle(self, change: Change) -> None:
         if isinstance(change, CallOffered):

@@ -78,6 +78,9 @@ class _BaseNamespace(Namespace):
         if record is not None:
             emit("agent.state", payloads.agent_state_from_record(
                 record, self.runtime.display_name(agent_id)))
+            member = state.members.get(record.call_uuid) if record.call_uuid else None
+            if member is not None:
+                self.runtime.screen_pops.repop(agent_id, member)
 
 
 class AgentNamespace(_BaseNamespace):
@@ -94,6 +97,12 @@ class AgentNamespace(_BaseNamespace):
             join_room(queue_room(queue))
         emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
         self._send_agent_snapshot(principal.agent)
+        emit("agent.stats", self.runtime.agent_stats(principal.agent))
+        for queue in self.runtime.pipeline.queues_of(principal.agent):
+            waiting = sum(1 for m in self.runtime.state.members.values()
+                          if m.queue == queue and m.agent is None)
+            emit("queue.waiting", payloads.queue_waiting(
+                queue, waiting, self.runtime.pipeline.longest_wait_since(queue)))
 
 
 class SupervisorNamespace(_BaseNamespace):

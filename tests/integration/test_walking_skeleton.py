@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -74,10 +75,21 @@ def test_known_customer_gets_a_full_screen_pop_and_a_call_record(middleware, esl
         assert bridged["answered_at"] >= bridged["offered_at"]
         desk.wait("agent.state", lambda d: d["state"] == "In a queue call")
 
+        # A desktop opened (or reloaded) mid-call gets the call's pop again at once.
+        second = Desktop(url, "1000@default", AGENT_PASSWORD)
+        try:
+            again = second.wait("screen.pop")
+            assert again["call_uuid"] == member_uuid and again["stage"] == "bridged"
+            assert again["customer"]["name"] == "张三"
+        finally:
+            second.close()
+
         esl.api(f"uuid_kill {member_uuid}")
         ended = desk.wait("call.ended", lambda d: d["call_uuid"] == member_uuid)
         assert ended["cause"] == "Terminated"
         desk.wait("agent.state", lambda d: d["state"] == "Waiting" and d["call_uuid"] is None)
+        stats = desk.wait("agent.stats", lambda d: d["calls_today"] == 1)
+        assert stats["talk_time"] >= 0 and stats["avg_handle_time"] == stats["talk_time"]
     finally:
         desk.close()
 
@@ -112,18 +124,12 @@ def test_unknown_number_pops_as_new_caller_with_region(middleware, esl):
 def test_abandoned_call_is_recorded(middleware, esl, seeded_db):
     for agent in ("1000@default", "1001@default", "1002@default"):
         esl.api(f"callcenter_config agent set status {agent} 'Logged Out'")
-    member_leg = None
     caller = _originate(esl, "13800138000", "张三")
-    # The queue member is the loopback B leg; find it from the switch's own channel list.
-    for _ in range(100):
-        channels = esl.api("show channels as json")
-        if "support-b" in channels:
-            break
-    esl.api(f"uuid_kill {caller}")
-    import json
-
-    rows = json.loads(channels).get("rows", [])
+    # originate returns once the caller's leg is up, so the queue member (the loopback
+    # B leg, the one that ran `callcenter`) is already in the switch's channel list.
+    rows = json.loads(esl.api("show channels as json")).get("rows", [])
     member_leg = next(r["uuid"] for r in rows if r["name"].endswith("support-b"))
+    esl.api(f"uuid_kill {caller}")
     record = _stored_call(seeded_db, member_leg)
     assert record is not None
     assert record.abandoned is True
