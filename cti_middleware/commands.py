@@ -175,8 +175,8 @@ def eavesdrop(supervisor_dial_string: str, target_uuid: str, mode: str, supervis
             f"&{app}({check('uuid', target_uuid)})")
 
 
-def intercept(supervisor_dial_string: str, agent_leg: str, supervisor: str) -> str:
-    """Take over: the supervisor's phone gets the caller, the agent's leg is dropped."""
+def intercept(supervisor_dial_string: str, customer_leg: str, supervisor: str) -> str:
+    """Take over: the supervisor's phone joins ``customer_leg`` and its partner (the agent) is dropped."""
     pairs = [("origination_caller_id_number", "intercept"), ("cc_supervisor", check("agent", supervisor))]
     return (f"originate {_vars(pairs)}{check('dial_string', supervisor_dial_string)} "
-            f"&intercept({check('uuid', agent_leg)})")
+            f"&intercept({check('uuid', customer_leg)})")

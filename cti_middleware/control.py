@@ -438,7 +438,7 @@ class CallControl:
             try:
                 self._switch(commands.recv_dtmf(session.leg, commands.EAVESDROP_KEYS[mode]))
             except ControlError as exc:
-                if exc.code != SWITCH_ERROR:
+                if exc.code != SWITCH_ERROR or "no such" not in exc.message.lower():
                     raise
                 # The supervisor hung up meanwhile: start a new session below.
                 self.sessions.pop(actor.agent, None)
@@ -508,5 +508,15 @@ def from_runtime(runtime: Any) -> CallControl:
         tiers=lambda: runtime.pipeline.tiers,
         not_ready_reasons=runtime.settings.not_ready_reasons,
         attach=runtime.screen_pops.attach,
-        caller_id=os.environ.get("CTI_OUTBOUND_CALLER_ID") or DEFAULT_CALLER_ID,
+        caller_id=_configured_caller_id(),
     )
+
+
+def _configured_caller_id() -> str:
+    """``CTI_OUTBOUND_CALLER_ID``; a malformed value is reported and the default used."""
+    value = os.environ.get("CTI_OUTBOUND_CALLER_ID") or DEFAULT_CALLER_ID
+    try:
+        return commands.check("number", value)
+    except InvalidArgument:
+        log.error("CTI_OUTBOUND_CALLER_ID %r is not a phone number; using %s", value[:40], DEFAULT_CALLER_ID)
+        return DEFAULT_CALLER_ID

@@ -347,3 +347,14 @@ def test_audit_trail_records_allowed_and_refused_actions(db, switch):  # noqa: F
     ]
     assert entries[-1]["target"] == MEMBER
     assert entries[-1]["arguments"] == {"uuid": MEMBER}
+
+
+def test_mode_change_after_the_supervisor_hung_up_starts_a_new_session(control, switch):
+    switch.replies["originate"] = f"+OK {SUP_LEG}\n"
+    assert control.run(SUE, "supervisor.listen", {"agent": "1000@default"})["ok"]
+    switch.replies["uuid_recv_dtmf"] = CommandError("-ERR no such session")
+    assert control.run(SUE, "supervisor.barge", {"agent": "1000@default"})["ok"]
+    assert switch.sent[-1].endswith(f"&three_way({AGENT_LEG})")
+    switch.replies["uuid_recv_dtmf"] = CommandError("-ERR uuid_recv_dtmf Command not found!")
+    ack = control.run(SUE, "supervisor.listen", {"agent": "1000@default"})
+    assert ack["error"] == "switch_error"
