@@ -42,7 +42,8 @@ class StubServer:
     """Threaded WSGI server on an ephemeral loopback port; stop() shuts it down."""
 
     def __init__(self) -> None:
-        self.sio = socketio.Server(async_mode="threading", cors_allowed_origins=[])
+        self.sio = socketio.Server(async_mode="threading", cors_allowed_origins=[], ping_interval=25,
+                                   ping_timeout=120)
         self.received: list[tuple[str, str, Any]] = []
         self._cond = threading.Condition()
         self.acks: dict[str, Ack] = {}
