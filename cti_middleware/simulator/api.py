@@ -43,6 +43,7 @@ class Api:
         self.callcenter = CallcenterApi(cc)
         self.originator = Originator(switch, cc)
         self.shutdown = shutdown
+        switch.on_consult_hangup = self._consult_hangup
         self.handlers: dict[str, Callable[[str], str]] = {
             "status": self.status,
             "version": lambda _: VERSION,
@@ -60,6 +61,8 @@ class Api:
             "show": self.show,
             "fsctl": self.fsctl,
             "sofia_contact": self.sofia_contact,
+            "sofia": self.sofia,
+            "conference": self.conference,
             "global_getvar": lambda _: "",
             "hostname": lambda _: self.switch.config.hostname,
             "eval": lambda arg: arg,
@@ -106,7 +109,19 @@ class Api:
         return "+OK\n"
 
     def sofia_contact(self, args: str) -> str:
+        # no SIP phones register with the simulator
         return "error/user_not_registered"
+
+    def sofia(self, args: str) -> str:
+        if args.split()[:1] == ["status"] and args.split()[-1:] == ["reg"]:
+            rule = "=" * 97
+            return f"\nRegistrations:\n{rule}\n\nTotal items returned: 0\n{rule}\n"
+        return "+OK\n"
+
+    def conference(self, args: str) -> str:
+        # there is no conference module: every conference is unknown, as an empty switch says
+        name = args.split()[0] if args.split() else ""
+        return f"-ERR Conference {name} not found\n"
 
     # -- channels -------------------------------------------------------------
     def _chan(self, ref: str) -> Channel | None:
@@ -187,7 +202,14 @@ class Api:
         chan = self._chan(parts[0]) if parts else None
         if chan is None:
             return NO_CHANNEL
-        return "+OK Message sent\n"
+        from cti_middleware.simulator.attxfer import broadcast
+
+        return broadcast(self, chan, parts[1:])
+
+    def _consult_hangup(self, chan: Channel, cause: str) -> None:
+        from cti_middleware.simulator.attxfer import complete
+
+        complete(self, chan, cause)
 
     # -- show -----------------------------------------------------------------
     def show(self, args: str) -> str:

@@ -291,14 +291,17 @@ class CallCenter:
             ("CC-Member-Session-UUID", channel.uuid), ("CC-Member-CID-Name", member.cid_name),
             ("CC-Member-CID-Number", member.cid_number),
         ], channel)
-        self.members.append(member)
         self.bus.skip(4)
-        # the member's own session thread reports the count, after originate has returned
-        gevent.spawn(self._joined, queue_name)
+        # the member's own session thread enters the table and reports the count, after
+        # originate has returned; the dispatcher cannot see the member before that count
+        gevent.spawn(self._joined, member)
         return member
 
-    def _joined(self, queue_name: str) -> None:
-        self.queue_count(queue_name)
+    def _joined(self, member: Member) -> None:
+        if not member.channel.alive or member.channel.hanging_up:
+            return
+        self.members.append(member)
+        self.queue_count(member.queue)
         self.wake.set()
 
     def member_of(self, channel: Channel) -> Member | None:

@@ -66,8 +66,8 @@ class Profile:
     logical_direction: str
     caller_id_name: str
     caller_id_number: str
-    callee_id_name: str
-    callee_id_number: str
+    callee_id_name: str | None
+    callee_id_number: str | None
     destination_number: str
     unique_id: str
     channel_name: str
@@ -94,8 +94,10 @@ class Profile:
             (f"{p}-Caller-ID-Number", self.caller_id_number),
             (f"{p}-Orig-Caller-ID-Name", _or(self.orig_caller_id_name, self.caller_id_name)),
             (f"{p}-Orig-Caller-ID-Number", _or(self.orig_caller_id_number, self.caller_id_number)),
-            (f"{p}-Callee-ID-Name", self.callee_id_name),
-            (f"{p}-Callee-ID-Number", self.callee_id_number),
+        ]
+        if self.callee_id_name is not None:  # FreeSWITCH leaves out a callee it does not know
+            out += [(f"{p}-Callee-ID-Name", self.callee_id_name), (f"{p}-Callee-ID-Number", self.callee_id_number)]
+        out += [
             (f"{p}-ANI", _or(self.ani, self.caller_id_number)),
             (f"{p}-Destination-Number", self.destination_number),
             (f"{p}-Unique-ID", self.unique_id),
@@ -160,9 +162,12 @@ class Channel:
     hanging_up: bool = False
     kind: str = "loopback"  # loopback | agent | null | supervisor
     cc_member_uuid: str | None = None  # set on agent legs still ringing (pre-answer)
-    held: bool = False
+    held: bool = False  # put on hold or tapped (eavesdrop) at some point
     unbridged: bool = False
+    consult: Channel | None = None  # an attended transfer's consultation leg
     hangup_initiator: bool = False
+    # mod_callcenter's hook on a ringing agent leg: told when the leg is hung up from outside
+    on_hangup: Callable[[str], None] | None = None
     # mod_callcenter's hook, run when the bridge of this member leg ends
     on_bridge_end: Callable[[], None] | None = None
 
@@ -237,9 +242,10 @@ class Channel:
             self.set_var(f"{name}_uepoch", "0")
         self.set_var("end_epoch", str(int(now)))
         self.set_var("end_uepoch", str(usec(now)))
-        if self.application and self.kind != "agent":
+        app_recorded = self.kind != "agent" or self.application == "att_xfer"
+        if self.application and app_recorded:
             self.set_var("last_app", self.application)
-        if self.application_data and self.kind != "agent":
+        if self.application_data and app_recorded:
             self.set_var("last_arg", self.application_data)
         self.set_var("caller_id", f'"{self.profile.caller_id_name}" <{self.profile.caller_id_number}>')
         total = now - start

@@ -57,8 +57,8 @@ class Simulator:
             return
         self._started = False
         self.callcenter.stop()
-        self.server.stop()
         self.server.kill_all()
+        self.server.stop()
 
     def shutdown(self) -> None:
         """``fsctl shutdown``: calls are hung up, every client gets the shutdown notice."""

@@ -102,6 +102,7 @@ def _originate_agent_leg(cc: CallCenter, offer: Offer) -> Channel:
     v("originate_endpoint", dial.split("/")[0])
     chan.cc_member_uuid = member.uuid
     chan.application = "park"
+    chan.on_hangup = lambda cause: None if offer.outcome.ready() else offer.outcome.set(("fail", cause))
     offer.called_at = int(time.time())
     sw.fire_create(chan)
     return chan
@@ -134,6 +135,7 @@ def _answered(cc: CallCenter, offer: Offer, chan: Channel) -> None:
     agent, member = offer.agent, offer.member
     sw = cc.switch
     chan.cc_member_uuid = None
+    chan.on_hangup = None
     offer.answered = True
     sw.answer(chan, "CS_CONSUME_MEDIA", "DOWN", 7)
     chan.call_state = "ACTIVE"
@@ -147,8 +149,13 @@ def _answered(cc: CallCenter, offer: Offer, chan: Channel) -> None:
         return
     member_chan = member.channel
     lost = member.serving_agent not in (agent.name, "ring-all") or member.state != "Trying"
-    if not member_chan.alive or member_chan.hanging_up or lost:
-        # ring-all loser (or the caller left meanwhile): the answered leg stays parked
+    if not member_chan.alive or member_chan.hanging_up:
+        # the caller left while this phone was answering: nobody to talk to
+        sw.hangup(chan, "NORMAL_CLEARING")
+        _finish(cc, offer, "Waiting")
+        return
+    if lost:
+        # ring-all loser: back to Waiting, the answered leg stays parked
         _finish(cc, offer, "Waiting")
         return
     if offer.queue.strategy == "ring-all":
@@ -172,7 +179,9 @@ def _answered(cc: CallCenter, offer: Offer, chan: Channel) -> None:
     member_chan.set_var("cc_agent_uuid", chan.uuid)
     gevent.sleep(0)
     if not member_chan.alive or member_chan.hanging_up:
-        _finish(cc, offer, "Waiting")
+        # the caller hung up between the answer and the bridge: the queue call still ends
+        sw.hangup(chan, "NORMAL_CLEARING")
+        _bridge_ended(cc, offer, chan)
         return
     cc.queue_count(member.queue)
     agent.uuid, agent.last_bridge_start = chan.uuid, answered
@@ -206,7 +215,7 @@ def _bridge_ended(cc: CallCenter, offer: Offer, chan: Channel) -> None:
     """The caller or the agent left: bridge-agent-end, member-queue-end, agent Waiting."""
     agent, member = offer.agent, offer.member
     member_chan = member.channel
-    member_chan.on_bridge_end = None
+    member_chan.on_bridge_end = chan.on_bridge_end = None
     now = time.time()
     ended = int(now)
     answered = str(agent.last_bridge_start)
@@ -242,6 +251,7 @@ def _failed(cc: CallCenter, offer: Offer, chan: Channel, cause: str) -> None:
     agent, member = offer.agent, offer.member
     sw = cc.switch
     chan.cc_member_uuid = None
+    chan.on_hangup = None
     if chan.alive and not chan.hanging_up:
         chan.set_state(chan.cs if chan.cs != "CS_INIT" else "CS_CONSUME_MEDIA", chan.call_state, chan.state_number)
         sw.hangup(chan, cause)

@@ -17,6 +17,8 @@ from cti_middleware.simulator.channels import Channel
 from cti_middleware.simulator.config import parse_contact
 from cti_middleware.simulator.switch import Switch
 
+HOSTILE_NAME = "Mallory\nCC-Agent: 9999@default\nCC-Action: agent-offering"
+HOSTILE_NOTE = "line1\nEvent-Name: HEARTBEAT"
 USAGE = (
     "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
     "[<cid_name>] [<cid_num>] [<timeout_sec>]\n"
@@ -87,7 +89,11 @@ class Originator:
         parts = req.target.split("/")
         dest = parts[0]
         context = parts[1] if len(parts) > 1 and parts[1] else "default"
+        hostile = dest == "hostile" and context == "default"
         queue = self.cc.config.destinations.get(dest) if context == "default" else None
+        if hostile:  # the recorded extension that plants newlines in caller values
+            queue = "support@default"
+
         routable = queue is not None or dest == "park" or (context != "default" and re.match(r"^\w+$", dest))
         sw = self.switch
         cid_name, cid_number = self._cid(req, "0000000000")
@@ -115,7 +121,10 @@ class Originator:
         sw.bus.skip(3)
         sw.answer(a, "CS_CONSUME_MEDIA", "DOWN", 7)
         a.set_var("endpoint_disposition", "ANSWER")
-        b.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
+        if hostile:
+            b.set_var("crm_note", HOSTILE_NOTE)
+        else:
+            b.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
         b.set_var("call_uuid", b.uuid)
         b.set_var("current_application", "answer")
         sw.answer(b, "CS_EXECUTE", "RINGING", 4)
@@ -129,8 +138,12 @@ class Originator:
         a.profile.caller_id_name, a.profile.caller_id_number = "Outbound Call", context
         a.profile.callee_id_name, a.profile.callee_id_number = cid_name, cid_number
         self._run_app(a, req.app, req.app_args)
+        self._supervise(a, req.app, req.app_args)
         b.set_var("endpoint_disposition", "ANSWER")
         sw.bus.skip(3)
+        if hostile:
+            b.profile.orig_caller_id_name = b.profile.caller_id_name
+            b.profile.caller_id_name = HOSTILE_NAME
         if queue is not None and queue in self.cc.queues:
             b.set_var("hangup_after_bridge", "true")
             self.cc.join(b, queue)
@@ -154,6 +167,19 @@ class Originator:
         chan.set_state("CS_EXECUTE", "ACTIVE", 4)
         self._run_app(chan, req.app, req.app_args)
         return f"+OK {chan.uuid}\n"
+
+    def _supervise(self, leg: Channel, app: str, args: str) -> None:
+        """eavesdrop/three_way: the supervisor leg listens in; nothing is bridged."""
+        if app not in ("eavesdrop", "three_way", "userspy"):
+            return
+        target = self.switch.get(args.strip())
+        if target is None:
+            return
+        leg.set_var("last_sent_callee_id_name", target.profile.caller_id_name)
+        leg.set_var("last_sent_callee_id_number", target.profile.caller_id_number)
+        for chan in (target, target.bridged):
+            if chan is not None:
+                chan.held = True  # media was tapped: it changes how the legs later tear down
 
     @staticmethod
     def _run_app(chan: Channel, app: str, args: str) -> None:

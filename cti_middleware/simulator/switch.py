@@ -40,6 +40,8 @@ class Switch:
         self.started_at = time.time()
         # called with the member leg when a queue member's leg goes down unbridged
         self.on_member_gone: Callable[[Channel], None] | None = None
+        # called when an agent in an attended transfer hangs up (the colleague takes over)
+        self.on_consult_hangup: Callable[[Channel, str], None] | None = None
 
     # -- registry -------------------------------------------------------------
     def new_session_id(self) -> int:
@@ -176,11 +178,12 @@ class Switch:
         av("bridge_uuid", member.uuid)
         av("signal_bond", member.uuid)
 
-    def fire_unbridge(self, member: Channel, with_cause: bool) -> None:
+    def fire_unbridge(self, member: Channel, with_cause: bool, note_peer_cause: bool = True) -> None:
         agent_uuid = member.variables.get("bridge_to", member.bridged.uuid if member.bridged else "")
         member.set_var("bridge_to", None)
         peer = member.bridged
-        if peer is not None and member.answer_state != "hangup" and "last_bridge_hangup_cause" not in member.variables:
+        if (note_peer_cause and peer is not None and member.answer_state != "hangup"
+                and "last_bridge_hangup_cause" not in member.variables):
             member.set_var("last_bridge_hangup_cause", peer.hangup_cause or "NORMAL_CLEARING")
         member.set_var("bridge_hangup_cause", (peer.hangup_cause if peer else None) or "NORMAL_CLEARING")
         if peer is not None and not peer.hangup_initiator:
@@ -204,13 +207,16 @@ class Switch:
         channel.profile.times["Hangup-Time"] = 0
         self._bridge_hangup_vars(channel, cause, direct)
         self.bus.skip(1)
+        if channel.on_hangup is not None:
+            callback, channel.on_hangup = channel.on_hangup, None
+            callback(cause)
         self.fire("CHANNEL_HANGUP", channel, SRC_HANGUP)
 
     @staticmethod
     def _bridge_hangup_vars(channel: Channel, cause: str, direct: bool) -> None:
         """The bridge bookkeeping variables, as each side of a bridge leaves them."""
         peer = channel.bridged
-        if peer is None or channel.unbridged:
+        if peer is None or channel.unbridged or channel.kind == "consult":
             return
         if channel.kind == "agent":
             if not direct:
@@ -249,9 +255,13 @@ class Switch:
         """Hang up one channel and whatever goes down with it; False if already going."""
         if not channel.alive or channel.hanging_up:
             return False
-        if channel.kind == "loopback" and channel.partner is not None:
+        if channel.consult is not None and channel.consult.alive and self.on_consult_hangup is not None:
+            self.on_consult_hangup(channel, cause)
+        elif channel.kind == "loopback" and channel.partner is not None:
             a, b = self.loopback_pair(channel)
-            if b.bridged is not None and b.bridged.alive:
+            if b.bridged is not None and b.bridged.alive and b.bridged.kind == "consult":
+                self._caller_leaves_colleague(a, b, b.bridged, cause)
+            elif b.bridged is not None and b.bridged.alive:
                 self._bridged_down(initiator=channel, a=a, b=b, x=b.bridged, cause=cause)
             else:
                 self._pair_down(first=channel, a=a, b=b, cause=cause)
@@ -269,7 +279,8 @@ class Switch:
     def hangup_all(self, cause: str) -> None:
         """hupall: every channel at once, in the order the recordings show."""
         done: set[str] = set()
-        for chan in self.ordered():
+        ringing = [c for c in self.ordered() if c.kind == "agent" and c.bridged is None]
+        for chan in ringing + [c for c in self.ordered() if c not in ringing]:
             if chan.uuid in done or not chan.alive or chan.hanging_up:
                 continue
             group = self._group(chan)
@@ -302,7 +313,14 @@ class Switch:
     def _single_down(self, chan: Channel, cause: str) -> None:
         self.ev_hangup(chan, cause)
         self.ev_complete(chan)
+        self._end_queue_call(chan)
         self.ev_destroy(chan)
+
+    @staticmethod
+    def _end_queue_call(chan: Channel) -> None:
+        """A leg of a queue call that left its bridge (transfer -both) went down."""
+        if chan.on_bridge_end is not None:
+            chan.on_bridge_end()
 
     def _two_down(self, first: Channel, second: Channel, cause: str) -> None:
         self._mark_down(first, second)
@@ -324,7 +342,28 @@ class Switch:
         if self.on_member_gone is not None and b.variables.get("cc_side") == "member":
             self.on_member_gone(b)
         self.ev_complete(b)
+        self._end_queue_call(b)
         self.ev_destroy(a)
+        self.ev_destroy(b)
+
+    def _caller_leaves_colleague(self, a: Channel, b: Channel, y: Channel, cause: str) -> None:
+        """After an attended transfer the colleague's leg is the bridge's A side."""
+        self._mark_down(a, b, y)
+        self.ev_hangup(a, cause)
+        self.ev_hangup(b, cause)
+        self.ev_complete(a)
+        b.set_var("bridge_to", None)
+        self.ev_complete(b)
+        self.ev_destroy(a)
+        y.set_var("bridge_to", None)
+        y.set_var("last_bridge_hangup_cause", b.hangup_cause or cause)
+        y.set_var("bridge_hangup_cause", b.hangup_cause or cause)
+        self.fire("CHANNEL_UNBRIDGE", y, SRC_UNBRIDGE,
+                  prefix=[("Bridge-A-Unique-ID", y.uuid), ("Bridge-B-Unique-ID", b.uuid)])
+        y.set_state("CS_EXECUTE", "ACTIVE", 4)
+        self.ev_hangup(y, "NORMAL_CLEARING", direct=False)
+        self.ev_complete(y)
+        self.ev_destroy(y)
         self.ev_destroy(b)
 
     def _bridged_down(self, initiator: Channel | None, a: Channel, b: Channel, x: Channel, cause: str) -> None:
@@ -347,8 +386,8 @@ class Switch:
             self.ev_complete(x)
             self.fire_unbridge(b, with_cause=True)
             self.ev_complete(a)
-            self.ev_destroy(a)
             self.ev_complete(b)
+            self.ev_destroy(a)
         elif b.held or initiator is b:  # the caller side first; a held member leg follows at once
             first, second = (a, b) if initiator is a else (b, a)
             self.ev_hangup(first, cause)

@@ -35,7 +35,8 @@ def transfer(api: Api, chan: Channel, args: list[str]) -> str:
             return "-ERR No such channel!\n"
         targets = [chan.bridged]
     elif leg == "-both" and chan.bridged is not None:
-        targets = [chan, chan.bridged]
+        transfer_both(api, chan, chan.bridged, dest, dialplan, context)
+        return "+OK\n"
     for target in targets:
         if target.alive and not target.hanging_up:
             transfer_leg(api, target, dest, dialplan, context)
@@ -71,9 +72,13 @@ def transfer_leg(api: Api, chan: Channel, dest: str, dialplan: str, context: str
     if peer is not None:
         chan.set_state("CS_SOFT_EXECUTE", "ACTIVE", 2)
         peer.hangup_initiator = True
-        sw.ev_hangup(peer, "NORMAL_CLEARING")
+        for leg in (chan, peer):
+            leg.set_var("signal_bond", None)
+        chan.bridged_at = None
+        sw.ev_hangup(peer, "NORMAL_CLEARING", direct=False)
         sw.ev_complete(peer)
-        sw.fire_unbridge(chan, with_cause=False)
+        sw.fire_unbridge(chan, with_cause=False, note_peer_cause=False)
+        chan.set_var("current_application_data", None)
         chan.bridged = None
         chan.set_state("CS_EXECUTE", "ACTIVE", 4)
         if chan.on_bridge_end is not None:
@@ -94,3 +99,20 @@ def run_extension(api: Api, chan: Channel, dest: str, context: str) -> None:
         return
     chan.application, chan.application_data = "park", ""
     chan.set_var("current_application", "park")
+
+
+def transfer_both(api: Api, one: Channel, other: Channel, dest: str, dialplan: str, context: str) -> None:
+    """Both legs leave their bridge for the same extension; neither hangs up, so for
+    mod_callcenter the queue call only ends when one of them does."""
+    sw = api.switch
+    member = one if one.kind == "loopback" else other
+    agent = other if member is one else one
+    for leg in (agent, member):
+        new_profile(leg, dest, dialplan, context)
+    sw.fire_unbridge(member, with_cause=False, note_peer_cause=False)
+    callback = member.on_bridge_end
+    member.bridged = agent.bridged = None
+    if callback is not None:
+        member.on_bridge_end = agent.on_bridge_end = callback
+    for leg in (member, agent):
+        run_extension(api, leg, dest, context)

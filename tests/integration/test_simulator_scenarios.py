@@ -41,8 +41,15 @@ def read_frames(path: Path) -> list[Frame]:
 
 
 def capture_events(scenario: str, fmt: str) -> list[dict[str, str]]:
+    """The recorded events in the order FreeSWITCH created them (Event-Sequence).
+
+    The socket occasionally delivered two events of racing threads swapped (sequence
+    1720 before 1719); the simulator has no such races, so the recording is compared in
+    creation order.
+    """
     frames = read_frames(CAPTURES / scenario / f"events.{fmt}")
-    return [parse_event_body(f) for f in frames if f.content_type.startswith("text/event-")]
+    events = [parse_event_body(f) for f in frames if f.content_type.startswith("text/event-")]
+    return sorted(events, key=lambda e: int(e["Event-Sequence"]))
 
 
 def capture_replies(scenario: str) -> list[Frame]:
@@ -131,7 +138,7 @@ def replay(scenario: str) -> Replay:
     recorded_replies = capture_replies(scenario)
     cmds = commands(scenario)
     api_cmds = [(t, c) for t, c in cmds if c.startswith(("api ", "bgapi "))]
-    start = int(recorded[0]["Event-Date-Timestamp"]) / 1e6 - api_cmds[0][0]
+    start = min(int(e["Event-Date-Timestamp"]) for e in recorded) / 1e6 - api_cmds[0][0]
     sim = Simulator(SimConfig.default(time_scale=TIME_SCALE)).start()
     clients: list[Client] = []
     result = Replay(simulator=sim)
@@ -216,7 +223,10 @@ CALL_SCENARIOS = [
     "05-agent-no-answer",
     "06-vip-ring-all",
     "07-agent-hangs-up",
+    "08-blind-transfer",
+    "09-hostile-caller-values",
     "11-bgapi-originate",
+    "15-attended-transfer",
 ]
 
 
@@ -248,3 +258,15 @@ def test_event_headers_match_recording(replays: dict[str, Replay], scenario: str
             assert sorted(header_names(sim)) == sorted(header_names(rec)), where
             missing = variable_names(rec) - variable_names(sim)
             assert not missing, f"{where}: variables missing {sorted(missing)}"
+
+
+def test_hostile_values_stay_inside_their_headers(replays: dict[str, Replay]) -> None:
+    result = _replayed(replays, "09-hostile-caller-values")
+    hostile = "Mallory\nCC-Agent: 9999@default\nCC-Action: agent-offering"
+    for events in (result.plain, result.json):
+        offers = [e for e in events if e.get("CC-Action") == "agent-offering"]
+        assert [e["CC-Member-CID-Name"] for e in offers] == [hostile]
+        assert all(e["CC-Agent"] == "1000@default" for e in offers)
+        notes = {e.get("variable_crm_note") for e in events if "variable_crm_note" in e}
+        assert notes == {"line1\nEvent-Name: HEARTBEAT"}
+        assert all(e["Event-Name"] != "HEARTBEAT" for e in events)
