@@ -36,7 +36,8 @@ def _logging(verbose: bool) -> None:
 
 
 def _open_db(url: str | None) -> None:
-    from .store import db, routing  # noqa: F401  (routing's tables join the schema)
+    from . import api  # noqa: F401  (imports every store module, so all tables join the schema)
+    from .store import db
 
     db.open_database(url)
     db.create_schema()
@@ -169,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vip", action="store_true")
     p.set_defaults(func=cmd_customer_add)
 
+    from .api import add_token_commands
+    from .config import Settings
+
+    add_token_commands(sub, lambda: _open_db(Settings.from_env().database_url))
+
     p = sub.add_parser("render-config", help="write dialplan and callcenter XML to OUTDIR")
     p.add_argument("outdir")
     p.set_defaults(func=cmd_render_config)
@@ -177,17 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("run", "demo", "simulate") for a in argv[:2]):
+        # Before anything imports socket, ssl or threading.
+        _patch()
     if argv[:1] == ["simulate"]:
         # The simulator owns its options (see `cti-middleware simulate --help`).
-        _patch()
         from .simulator.cli import run_simulator
 
         return run_simulator(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     _logging(args.verbose or bool(os.environ.get("CTI_DEBUG")))
-    if args.command in ("run", "demo"):
-        _patch()
     return int(args.func(args) or 0)
 
 

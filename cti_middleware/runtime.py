@@ -26,6 +26,7 @@ from .store import agents as agent_store
 from .store import calls as call_store
 from .store import customers as customer_store
 from .store.errors import DB_ERRORS
+from .webhooks import WebhookDispatcher, WebhookSink
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ class Runtime:
         self.screen_pops = ScreenPopSink(emit, customer_store.screen_pop_customer)
         self.records = CallRecordSink(call_store.record_call)
         self.stats = StatsSink(emit)
-        for sink in (self.sockets, self.screen_pops, self.records, self.stats):
+        self.webhooks = WebhookSink()
+        self.webhook_dispatcher = WebhookDispatcher()
+        for sink in (self.sockets, self.screen_pops, self.records, self.stats, self.webhooks):
             self.notifier.add(sink)
         self.link = SwitchLink(
             settings.esl_host,
@@ -57,11 +60,15 @@ class Runtime:
         )
 
     def start(self) -> None:
+        self.webhooks.start()
+        self.webhook_dispatcher.start()
         self.link.start()
 
     def stop(self) -> None:
         self.link.stop()
         self.records.flush()
+        self.webhooks.stop()
+        self.webhook_dispatcher.stop()
 
     def _resync(self, conn: EslConnection) -> None:
         try:

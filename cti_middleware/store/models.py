@@ -44,7 +44,7 @@ CAUSE_MAX = 64
 PATH_MAX = 1024
 
 WORK_ORDER_TYPES = ("inquiry", "complaint", "service_request", "appointment", "callback")
-WORK_ORDER_STATUSES = ("new", "assigned", "in_progress", "resolved", "closed")
+WORK_ORDER_STATUSES = ("new", "assigned", "in_progress", "escalated", "resolved", "closed")
 AGENT_ROLES = ("agent", "supervisor", "admin")
 
 

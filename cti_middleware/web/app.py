@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, abort, jsonify, send_from_directory
+from flask import Flask, abort, jsonify, request, send_from_directory
 from flask_socketio import SocketIO
 
+from ..api import CrmNamespace, CrmSocketSink, api_bp
 from ..config import Settings
 from ..dialplan.xml_curl import xml_curl_bp
 from ..runtime import Runtime
@@ -44,6 +45,10 @@ def create_app(settings: Settings | None = None, start: bool = True) -> tuple[Fl
     app.extensions["cti_runtime"] = runtime
     socketio.on_namespace(AgentNamespace(runtime))
     socketio.on_namespace(SupervisorNamespace(runtime))
+    socketio.on_namespace(CrmNamespace())
+    runtime.notifier.add(CrmSocketSink(socketio.emit))
+    app.register_blueprint(api_bp)
+    _register_api_errors(app)
     _register_pages(app)
     _register_health(app, runtime)
     _register_switch_config(app, runtime)
@@ -67,6 +72,22 @@ def _register_pages(app: Flask) -> None:
     @app.get("/static/<path:name>")
     def static_file(name: str) -> Any:
         return send_from_directory(STATIC_DIR, name)
+
+
+def _register_api_errors(app: Flask) -> None:
+    """Unknown paths and methods under /api answer JSON too, like every other API error."""
+
+    @app.errorhandler(404)
+    def not_found(exc: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "not_found", "message": "no such endpoint"}), 404
+        return exc
+
+    @app.errorhandler(405)
+    def bad_method(exc: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "method_not_allowed", "message": "method not allowed here"}), 405
+        return exc
 
 
 def _register_health(app: Flask, runtime: Runtime) -> None:
