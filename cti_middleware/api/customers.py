@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 
 from ..store.audit import audit
-from ..store.customers import add_customer
+from ..store.customers import add_customer, phones_of
 from ..store.db import connected, database, to_epoch, utcnow
 from ..store.models import (
     ADDRESS_MAX,
@@ -41,17 +41,12 @@ CREATE = {**EDITABLE, "name": string(NAME_MAX, required=True),
 
 
 def customer_to_dict(customer: Customer) -> dict[str, Any]:
-    phones = (
-        CustomerPhone.select(CustomerPhone.number)
-        .where(CustomerPhone.customer == customer.id)
-        .order_by(CustomerPhone.id)
-    )
     return {
         "id": customer.id,
         "name": customer.name,
         "address": customer.address,
         "region": customer.region,
-        "phones": [row.number for row in phones],
+        "phones": phones_of(customer.id),
         "vip": bool(customer.vip),
         "vip_level": customer.vip_level,
         "notes": customer.notes,

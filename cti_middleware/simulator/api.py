@@ -18,6 +18,8 @@ VERSION = (
     "(git a88d069 2024-08-02 21:02:27Z 64bit)\n"
 )
 NO_CHANNEL = "-ERR No such channel!\n"
+NO_SESSION = "-ERR Cannot locate session!\n"
+DTMF_USAGE = "-USAGE: <uuid> <dtmf_data>\n"
 
 CHANNEL_FIELDS = (
     "uuid", "direction", "created", "created_epoch", "name", "state", "cid_name", "cid_num", "ip_addr",
@@ -58,6 +60,9 @@ class Api:
             "uuid_exists": self.uuid_exists,
             "uuid_transfer": self.uuid_transfer,
             "uuid_broadcast": self.uuid_broadcast,
+            "uuid_phone_event": self.uuid_phone_event,
+            "uuid_send_dtmf": self.uuid_send_dtmf,
+            "uuid_recv_dtmf": self.uuid_recv_dtmf,
             "show": self.show,
             "fsctl": self.fsctl,
             "sofia_contact": self.sofia_contact,
@@ -205,6 +210,34 @@ class Api:
         from cti_middleware.simulator.attxfer import broadcast
 
         return broadcast(self, chan, parts[1:])
+
+    def uuid_phone_event(self, args: str) -> str:
+        """A phone event (talk, hold, unhold) for the endpoint: nothing to tell a
+        null or loopback leg, so only whether the channel exists shows."""
+        parts = args.split()
+        if not parts:
+            return "-USAGE: <uuid>\n"
+        return "+OK Success\n" if self._chan(parts[0]) else "-ERR Operation Failed\n"
+
+    def uuid_send_dtmf(self, args: str) -> str:
+        """DTMF sent out to the channel's far end; FreeSWITCH answers an empty body."""
+        parts = args.split()
+        if len(parts) < 2:
+            return DTMF_USAGE
+        return "" if self._chan(parts[0]) else NO_SESSION
+
+    def uuid_recv_dtmf(self, args: str) -> str:
+        """DTMF as if pressed on the channel's phone: drives an attended transfer's keys."""
+        parts = args.split()
+        if len(parts) < 2:
+            return DTMF_USAGE
+        chan = self._chan(parts[0])
+        if chan is None:
+            return NO_SESSION
+        from cti_middleware.simulator.attxfer import keys
+
+        keys(self, chan, parts[1])
+        return ""
 
     def _consult_hangup(self, chan: Channel, cause: str) -> None:
         from cti_middleware.simulator.attxfer import complete

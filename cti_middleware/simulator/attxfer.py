@@ -101,8 +101,15 @@ def complete(api: Api, agent: Channel, cause: str) -> None:
     agent.hangup_initiator = True
     sw.ev_hangup(agent, cause)
     sw.ev_complete(agent)
+    _hand_over(api, agent, member, consult, cause)
+    sw.ev_destroy(agent)
+
+
+def _hand_over(api: Api, agent: Channel, member: Channel, consult: Channel, cause: str) -> None:
+    """The caller leaves the consulting agent's bridge for the colleague's leg."""
+    sw = api.switch
     sw.fire_unbridge(member, with_cause=False, note_peer_cause=False)
-    agent.state_number = 12
+    agent.state_number = 12 if agent.hanging_up else agent.state_number
     agent.set_var("last_bridge_to", consult.uuid)
     agent.set_var("bridge_channel", consult.name)
     agent.set_var("bridge_uuid", consult.uuid)
@@ -131,4 +138,60 @@ def complete(api: Api, agent: Channel, cause: str) -> None:
     member.set_state("CS_EXCHANGE_MEDIA", "ACTIVE", 5)
     if callback is not None:
         callback()
-    sw.ev_destroy(agent)
+
+
+# att_xfer's default keys, pressed by the consulting agent
+CANCEL_KEY, HANGUP_KEY, CONF_KEY = "#", "*", "0"
+
+
+def keys(api: Api, chan: Channel, digits: str) -> None:
+    """DTMF received on a leg: only an agent leg in a consultation reacts (att_xfer's keys).
+
+    Each key acts at most once, in order; keys after the one that ended the
+    consultation are ignored, as att_xfer is no longer listening.
+    """
+    for digit in digits:
+        consult = chan.consult
+        if consult is None or not consult.alive or not chan.alive or chan.hanging_up:
+            return
+        if digit == CANCEL_KEY:
+            cancel(api, chan, consult)
+        elif digit == HANGUP_KEY:
+            api.switch.hangup(chan, "NORMAL_CLEARING")
+        elif digit == CONF_KEY:
+            conference(api, chan, consult)
+
+
+def cancel(api: Api, agent: Channel, consult: Channel) -> None:
+    """``#``: the colleague's leg is hung up and the agent is back with the caller.
+
+    The agent's bridge to the caller never ended (the caller was only soft-held),
+    so there is no new CHANNEL_BRIDGE: the agent leg leaves the consultation bridge
+    and the colleague's leg goes down.
+    """
+    sw = api.switch
+    agent.consult = None
+    consult.hanging_up = True
+    agent.set_var("last_bridge_to", consult.uuid)
+    sw.fire("CHANNEL_UNBRIDGE", agent, SRC_UNBRIDGE,
+            prefix=[("Bridge-A-Unique-ID", agent.uuid), ("Bridge-B-Unique-ID", consult.uuid)])
+    agent.set_var("soft_holding_uuid", None)
+    agent.set_var("signal_bond", agent.bridged.uuid if agent.bridged is not None else None)
+    consult.set_var("att_xfer_result", "cancel")
+    sw.ev_hangup(consult, "NORMAL_CLEARING")
+    sw.ev_complete(consult)
+    sw.ev_destroy(consult)
+    agent.application, agent.application_data = "uuid_bridge", agent.bridged.uuid if agent.bridged else ""
+
+
+def conference(api: Api, agent: Channel, consult: Channel) -> None:
+    """``0``: all three talk.  Approximated: the caller is handed to the colleague
+    exactly as on completion, and the agent leg stays up as a three-way listener of
+    the caller instead of hanging up; the queue call ends as it does on completion."""
+    member = agent.bridged
+    if member is None:
+        return
+    _hand_over(api, agent, member, consult, "NORMAL_CLEARING")
+    agent.bridged = None
+    agent.application, agent.application_data = "three_way", member.uuid
+    agent.set_var("current_application", "three_way")

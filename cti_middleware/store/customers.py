@@ -177,22 +177,27 @@ def _calls(customer_id: int) -> list[dict[str, Any]]:
 
 
 @connected
+def phones_of(customer_id: int) -> list[str]:
+    """A customer's normalised numbers, in the order they were added."""
+    query = (
+        CustomerPhone.select(CustomerPhone.number)
+        .where(CustomerPhone.customer == customer_id)
+        .order_by(CustomerPhone.id)
+    )
+    return [row.number for row in query]
+
+
 def customer_profile(customer: Customer) -> dict[str, Any]:
     """The ``customer`` object of the ``screen.pop`` payload.
 
     Up to five newest work orders and five newest calls, newest first,
     times as epoch seconds.
     """
-    phones = (
-        CustomerPhone.select(CustomerPhone.number)
-        .where(CustomerPhone.customer == customer.id)
-        .order_by(CustomerPhone.id)
-    )
     return {
         "id": customer.id,
         "name": customer.name,
         "address": customer.address,
-        "phones": [row.number for row in phones],
+        "phones": phones_of(customer.id),
         "vip": bool(customer.vip),
         "notes": customer.notes,
         "work_orders": _work_orders(customer.id),

@@ -10,23 +10,14 @@ import pytest
 from cti_middleware.store import db as store_db
 from cti_middleware.store.agents import add_agent
 from cti_middleware.store.customers import add_customer
+from tests import store_fixtures
 from tests.harness import EslTestClient, Proc, start_middleware, start_simulator
-from tests.store_fixtures import create_pg_database, drop_pg_database
+
+# Every test that asks for a database runs on SQLite and on PostgreSQL.
+db_url = store_fixtures.db_url
 
 SIM_ARGS = ["--time-scale", "0.25"]
 AGENT_PASSWORD = "s3cret-1000"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cti.sqlite'}"
-        return
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture
