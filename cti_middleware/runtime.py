@@ -71,11 +71,19 @@ class Runtime:
         self.webhook_dispatcher.stop()
 
     def _resync(self, conn: EslConnection) -> None:
+        self._load_names()
         try:
             self.pipeline.resync(conn.api)
         except (CommandError, CommandTimeout, NotConnectedError, ValueError) as exc:
             # A failed resync leaves the old picture in place; the next reconnect retries.
             log.error("resync from FreeSWITCH failed: %s", exc)
+
+    def _load_names(self) -> None:
+        """Display names read once per (re)connect, so no event waits on the database for them."""
+        try:
+            self.names.update({a.agent_id: a.display_name for a in agent_store.list_agents()})
+        except DB_ERRORS as exc:
+            log.warning("cannot load agent names: %s", exc)
 
     # --- lookups the sinks and sockets use -------------------------------------------
     def display_name(self, agent_id: str) -> str | None:

@@ -156,6 +156,11 @@ class EslConnection(InboundESL):
                     break
                 for frame in self._parser.feed(data):
                     self.handle_frame(frame)
+                if self.events.qsize():
+                    # gevent's recv returns at once while bytes are waiting, so in a flood
+                    # this loop would never yield: let the consumer run, and let TCP slow
+                    # FreeSWITCH down rather than fill the queue and drop events.
+                    gevent.sleep(0)
         except ProtocolError as exc:
             reason = f"malformed ESL frame: {exc}"
             log.error("ESL %s:%s sent a %s; dropping the connection", self.host, self.port, reason)
