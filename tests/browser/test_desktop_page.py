@@ -140,6 +140,8 @@ def test_call_controls_follow_the_call_and_show_ack_errors(stub_server: StubServ
 
     run_scenario(stub_server.url, {"name": "call-controls", "steps": [
         {"login": AGENT},
+        # The socket is up and its handlers are live once the first agent.state shows.
+        {"text": {"selector": "#state-status", "equals": "就绪"}},
         {"attr": {"selector": "#call-panel", "name": "data-phase", "equals": "none"}},
         {"enabled": "#btn-dial"},
         {"sync": "bridged"},
@@ -249,6 +251,7 @@ def test_consult_dtmf_dial_and_notes_send_what_the_server_expects(stub_server: S
 
     run_scenario(stub_server.url, {"name": "consult-dtmf-dial", "lang": "en", "steps": [
         {"login": AGENT},
+        {"text": {"selector": "#state-status", "equals": "Available"}},
         {"fill": {"selector": "#dial-number", "value": "abc"}},
         {"click": "#btn-dial"},
         {"text": {"selector": "#status-line", "equals": "Enter a valid number"}},
