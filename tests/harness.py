@@ -21,7 +21,7 @@ from typing import Any
 
 import socketio
 
-from cti_middleware.esl.wire import Frame, FrameParser
+from cti_middleware.esl.wire import Frame, FrameParser, parse_event_body
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -156,6 +156,19 @@ class EslTestClient:
 
     def api(self, text: str) -> str:
         return self.command(f"api {text}").body_text()
+
+    def wait_event(self, name: str, uuid: str) -> dict[str, str]:
+        """The next ``name`` event of channel ``uuid``, as the switch itself reports it.
+
+        Needs a prior ``event plain ...`` subscription; the socket timeout bounds the wait.
+        """
+        while True:
+            frame = self._next()
+            if frame.content_type != "text/event-plain":
+                continue
+            headers = parse_event_body(frame)
+            if headers.get("Event-Name") == name and headers.get("Unique-ID") == uuid:
+                return headers
 
     def close(self) -> None:
         try:

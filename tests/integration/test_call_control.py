@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from cti_middleware.esl.wire import parse_event_body
 from cti_middleware.store import db as store_db
 from cti_middleware.store.audit import recent_audit
 from tests.harness import Desktop, EslTestClient
@@ -27,16 +26,6 @@ def _bridged_call_to_1000(esl: EslTestClient, desk: Desktop) -> str:
     bridged = desk.wait("screen.pop", lambda d: d["stage"] == "bridged")
     return bridged["call_uuid"]
 
-
-def _wait_switch_event(watcher: EslTestClient, name: str, uuid: str) -> dict[str, str]:
-    """The next ``name`` event of channel ``uuid`` as the switch itself reports it."""
-    while True:
-        frame = watcher._next()
-        if frame.content_type != "text/event-plain":
-            continue
-        headers = parse_event_body(frame)
-        if headers.get("Event-Name") == name and headers.get("Unique-ID") == uuid:
-            return headers
 
 
 def _audit_entries(db_url: str) -> list[dict]:
@@ -99,7 +88,7 @@ def test_own_call_hold_hangup_and_refusals(middleware, esl, simulator, seeded_db
         assert esl.api(f"uuid_exists {member}").strip() == "true"
 
         assert alice.call("call.hold", {"uuid": member}) == {"ok": True, "held": True}
-        _wait_switch_event(watcher, "CHANNEL_HOLD", member)
+        watcher.wait_event("CHANNEL_HOLD", member)
 
         # FreeSWITCH cannot take a loopback leg off hold: its -ERR reaches the desktop.
         failed = alice.call("call.unhold", {"uuid": member})
@@ -107,7 +96,7 @@ def test_own_call_hold_hangup_and_refusals(middleware, esl, simulator, seeded_db
         assert failed["message"].startswith("-ERR")
 
         assert alice.call("call.hangup", {"uuid": member})["ok"] is True
-        _wait_switch_event(watcher, "CHANNEL_HANGUP", member)
+        watcher.wait_event("CHANNEL_HANGUP", member)
         alice.wait("call.ended", lambda d: d["call_uuid"] == member)
         assert alice.call("call.hold", {"uuid": member})["error"] == "not_found"
     finally:

@@ -8,7 +8,6 @@ what the first agent attached to it.
 
 from __future__ import annotations
 
-from cti_middleware.esl.wire import parse_event_body
 from tests.harness import Desktop, EslTestClient
 from tests.integration.conftest import AGENT_PASSWORD
 
@@ -26,15 +25,6 @@ def _call_in(esl: EslTestClient) -> None:
                     "loopback/support/default &park()")
     assert reply.startswith("+OK "), reply
 
-
-def _wait_switch_event(watcher: EslTestClient, name: str, uuid: str) -> dict[str, str]:
-    while True:
-        frame = watcher._next()
-        if frame.content_type != "text/event-plain":
-            continue
-        headers = parse_event_body(frame)
-        if headers.get("Event-Name") == name and headers.get("Unique-ID") == uuid:
-            return headers
 
 
 def test_consult_then_complete_pops_the_call_on_the_colleagues_desktop(middleware, esl, simulator):
@@ -56,7 +46,7 @@ def test_consult_then_complete_pops_the_call_on_the_colleagues_desktop(middlewar
 
         assert alice.call("call.consult", {"uuid": call, "target": BOB}) == {"ok": True}
         # The consultation is up once the agent leg is bridged to the colleague's leg.
-        consulting = _wait_switch_event(watcher, "CHANNEL_BRIDGE", _agent_leg(esl, call))
+        consulting = watcher.wait_event("CHANNEL_BRIDGE", _agent_leg(esl, call))
         assert consulting["Bridge-B-Unique-ID"] != call
 
         assert alice.call("call.consult_complete", {"uuid": call}) == {"ok": True}
@@ -90,10 +80,10 @@ def test_consult_cancel_keeps_the_caller_with_the_agent(middleware, esl, simulat
         call = alice.wait("screen.pop", lambda d: d["stage"] == "bridged")["call_uuid"]
         leg = _agent_leg(esl, call)
         assert alice.call("call.consult", {"uuid": call, "target": BOB}) == {"ok": True}
-        colleague = _wait_switch_event(watcher, "CHANNEL_BRIDGE", leg)["Bridge-B-Unique-ID"]
+        colleague = watcher.wait_event("CHANNEL_BRIDGE", leg)["Bridge-B-Unique-ID"]
 
         assert alice.call("call.consult_cancel", {"uuid": call}) == {"ok": True}
-        _wait_switch_event(watcher, "CHANNEL_HANGUP", colleague)
+        watcher.wait_event("CHANNEL_HANGUP", colleague)
         assert esl.api(f"uuid_exists {colleague}").strip() == "false"
         assert esl.api(f"uuid_exists {leg}").strip() == "true"
         assert esl.api(f"uuid_getvar {call} bridge_uuid").strip() == leg
