@@ -43,6 +43,13 @@ def _open_db(url: str | None) -> None:
     db.create_schema()
 
 
+def _open_configured_db() -> None:
+    """The database named by CTI_DATABASE_URL (SQLite by default), schema ensured."""
+    from .config import Settings
+
+    _open_db(Settings.from_env().database_url)
+
+
 def cmd_initdb(args: argparse.Namespace) -> int:
     from .config import Settings
 
@@ -96,10 +103,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_add(args: argparse.Namespace) -> int:
-    from .config import Settings
     from .store.agents import add_agent
 
-    _open_db(Settings.from_env().database_url)
+    _open_configured_db()
     try:
         add_agent(args.agent_id, args.password, role=args.role, name=args.name)
     except ValueError as exc:
@@ -110,10 +116,9 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
 
 
 def cmd_customer_add(args: argparse.Namespace) -> int:
-    from .config import Settings
     from .store.customers import add_customer
 
-    _open_db(Settings.from_env().database_url)
+    _open_configured_db()
     try:
         customer = add_customer(args.name, args.phone, address=args.address, vip=args.vip)
     except ValueError as exc:
@@ -124,10 +129,9 @@ def cmd_customer_add(args: argparse.Namespace) -> int:
 
 
 def cmd_render_config(args: argparse.Namespace) -> int:
-    from .config import Settings
     from .dialplan.static import write_static_config
 
-    _open_db(Settings.from_env().database_url)
+    _open_configured_db()
     for path in write_static_config(args.outdir):
         print(path)
     return 0
@@ -171,9 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_customer_add)
 
     from .api import add_token_commands
-    from .config import Settings
 
-    add_token_commands(sub, lambda: _open_db(Settings.from_env().database_url))
+    add_token_commands(sub, _open_configured_db)
 
     p = sub.add_parser("render-config", help="write dialplan and callcenter XML to OUTDIR")
     p.add_argument("outdir")

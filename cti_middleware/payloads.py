@@ -9,24 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from .model.changes import AgentStateChanged
+from .model.entities import Agent
 
 
-def agent_state(change: AgentStateChanged, name: str | None = None) -> dict[str, Any]:
+def agent_state(agent: AgentStateChanged | Agent, name: str | None = None) -> dict[str, Any]:
+    """``agent.state`` from a change, or from the live record for a desktop that just connected."""
     return {
-        "agent": change.agent,
-        "name": name,
-        "status": change.status,
-        "state": change.state,
-        "since": change.since,
-        "call_uuid": change.call_uuid,
-        "wrap_up_until": change.wrap_up_until,
-    }
-
-
-def agent_state_from_record(agent: Any, name: str | None = None) -> dict[str, Any]:
-    """The same payload from the live model's record (for a desktop that just connected)."""
-    return {
-        "agent": agent.name,
+        "agent": agent.agent if isinstance(agent, AgentStateChanged) else agent.name,
         "name": name,
         "status": agent.status,
         "state": agent.state,

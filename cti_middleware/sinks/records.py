@@ -35,7 +35,7 @@ class CallRecordSink:
                  max_pending: int = 100000, retry_cap: float = 30.0) -> None:
         self.write = write
         self.on_bridged = on_bridged
-        self.pending: gevent.queue.Queue = gevent.queue.Queue(maxsize=max_pending)
+        self.pending: gevent.queue.JoinableQueue = gevent.queue.JoinableQueue(maxsize=max_pending)
         self.retry_cap = retry_cap
         self.written = 0
         self.lost = 0
@@ -73,6 +73,7 @@ class CallRecordSink:
                 try:
                     self.write(call_uuid, **fields)
                     self.written += 1
+                    self.pending.task_done()
                     break
                 except DB_ERRORS as exc:
                     log.error("writing call record %s failed (%s); retrying in %.1fs",
@@ -82,8 +83,4 @@ class CallRecordSink:
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued record is written (for shutdown and tests)."""
-        with gevent.Timeout(timeout, False):
-            while not self.pending.empty():
-                gevent.sleep(0.01)
-            return True
-        return False
+        return self.pending.join(timeout=timeout)

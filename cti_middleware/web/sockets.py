@@ -76,7 +76,7 @@ class _BaseNamespace(Namespace):
         state = self.runtime.state
         record = state.agents.get(agent_id)
         if record is not None:
-            emit("agent.state", payloads.agent_state_from_record(
+            emit("agent.state", payloads.agent_state(
                 record, self.runtime.display_name(agent_id)))
             member = state.members.get(record.call_uuid) if record.call_uuid else None
             if member is not None:
@@ -99,8 +99,8 @@ class AgentNamespace(_BaseNamespace):
         self._send_agent_snapshot(principal.agent)
         emit("agent.stats", self.runtime.agent_stats(principal.agent))
         for queue in self.runtime.pipeline.queues_of(principal.agent):
-            waiting = sum(1 for m in self.runtime.state.members.values()
-                          if m.queue == queue and m.agent is None)
+            record = self.runtime.state.queues.get(queue)
+            waiting = record.waiting if record is not None else 0
             emit("queue.waiting", payloads.queue_waiting(
                 queue, waiting, self.runtime.pipeline.longest_wait_since(queue)))
 
@@ -119,7 +119,7 @@ class SupervisorNamespace(_BaseNamespace):
         join_room("supervisors")
         emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
         agents = [
-            payloads.agent_state_from_record(a, self.runtime.display_name(a.name))
+            payloads.agent_state(a, self.runtime.display_name(a.name))
             for a in self.runtime.state.agents.values()
         ]
         emit("supervisor.agents", agents)
