@@ -245,6 +245,16 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
+def extend(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
+    """Add another view module's paths and schemas, so each module describes its own
+    routes next to them and the document still comes out whole."""
+    clash = set(paths) & set(PATHS) | set(schemas or {}) & set(SCHEMAS)
+    if clash:
+        raise ValueError(f"OpenAPI entries defined twice: {sorted(clash)}")
+    PATHS.update(paths)
+    SCHEMAS.update(schemas or {})
+
+
 @api_bp.get("/openapi.json")
 def openapi_document() -> Any:
     return jsonify(DOCUMENT)
