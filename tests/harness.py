@@ -133,6 +133,9 @@ class EslTestClient:
         self.sock = socket.create_connection((host, port), timeout=10)
         self.parser = FrameParser()
         self.frames: list[Frame] = []
+        # Events that arrive while a command waits for its reply: kept for wait_event, so a
+        # CHANNEL_CREATE fired by an originate is not lost to the uuid_getvar that follows it.
+        self.backlog: list[Frame] = []
         first = self._next()
         assert first.content_type == "auth/request", first
         reply = self.command(f"auth {password}")
@@ -147,12 +150,17 @@ class EslTestClient:
             self.frames.extend(self.parser.feed(data))
         return self.frames.pop(0)
 
+    def next_frame(self) -> Frame:
+        """The next frame not yet looked at, events kept back by a command first."""
+        return self.backlog.pop(0) if self.backlog else self._next()
+
     def command(self, text: str) -> Frame:
         self.sock.sendall(text.encode() + b"\n\n")
         while True:
             frame = self._next()
             if frame.content_type in ("command/reply", "api/response"):
                 return frame
+            self.backlog.append(frame)
 
     def api(self, text: str) -> str:
         return self.command(f"api {text}").body_text()
@@ -163,7 +171,7 @@ class EslTestClient:
         Needs a prior ``event plain ...`` subscription; the socket timeout bounds the wait.
         """
         while True:
-            frame = self._next()
+            frame = self.next_frame()
             if frame.content_type != "text/event-plain":
                 continue
             headers = parse_event_body(frame)

@@ -234,6 +234,8 @@ class Api:
         chan = self._chan(parts[0])
         if chan is None:
             return NO_SESSION
+        if self.originator.supervision.press(chan, parts[1]):  # an eavesdrop's key menu
+            return ""
         from cti_middleware.simulator.attxfer import keys
 
         keys(self, chan, parts[1])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import gevent
 import gevent.event
 
+from cti_middleware.simulator import ccconf
 from cti_middleware.simulator.channels import Channel
 from cti_middleware.simulator.config import (
     AGENT_STATES,
@@ -182,10 +183,14 @@ class CallCenter:
         self.running = False
         self._dispatcher: gevent.Greenlet | None = None
         self._offer_counter = 0.0
+        # mod_xml_curl server of callcenter.conf (None: the built-in configuration only)
+        self.conf_source = ccconf.ConfigSource.from_config(config)
         switch.on_member_gone = self.member_gone
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
+        if self.conf_source is not None and not self.running:
+            self.load_module_config()
         self.running = True
         self._dispatcher = gevent.spawn(self._dispatch_loop)
 
@@ -193,6 +198,58 @@ class CallCenter:
         self.running = False
         if self._dispatcher is not None:
             self._dispatcher.kill(block=False)
+
+    # -- configuration --------------------------------------------------------
+    def load_module_config(self) -> bool:
+        """Module load: queues, agents and tiers from the server's ``callcenter.conf``.
+
+        False (and the built-in setup kept) when the server has none to give, as
+        FreeSWITCH then reads its own file.
+        """
+        assert self.conf_source is not None
+        conf = self.conf_source.fetch()
+        if conf is None:
+            return False
+        self.queues = {name: ccconf.queue_from_params(name, params) for name, params in conf.queues.items()}
+        self.stats = {name: {"answered": 0, "abandoned": 0} for name in self.queues}
+        known = {a.name: a for a in self.config.agents}
+        self.agents = {}
+        for attrs in conf.agents:
+            if attrs.get("type", "").lower() not in ("callback", "uuid-standby"):
+                continue  # cc_agent_add refuses it
+            agent = agent_from_config(ccconf.agent_config(attrs, known.get(attrs["name"])))
+            self.agents[agent.name] = agent
+        self.tiers = []
+        for attrs in conf.tiers:
+            queue, agent = attrs["queue"], attrs["agent"]
+            existing = next((t for t in self.tiers if t.queue == queue and t.agent == agent), None)
+            level, position = _int_attr(attrs, "level"), _int_attr(attrs, "position")
+            if existing is not None:
+                existing.level = existing.level if level is None else level
+                existing.position = existing.position if position is None else position
+            elif queue in self.queues and agent in self.agents:
+                self.tiers.append(TierConfig(queue, agent, level or 1, position or 1))
+        return True
+
+    def get_queue(self, name: str) -> QueueConfig | None:
+        """``get_queue``: a queue in memory, else loaded from the configuration server."""
+        queue = self.queues.get(name)
+        if queue is None and self.conf_source is not None:
+            queue = self.conf_source.queue(name, self.config.queues)
+            if queue is not None:
+                self.queues[name] = queue
+                self.stats[name] = {"answered": 0, "abandoned": 0}
+                self.wake.set()
+        return queue
+
+    def destroy_queue(self, name: str) -> None:
+        """``destroy_queue``: forget the queue and its counters (members stay in the table)."""
+        self.queues.pop(name, None)
+        self.stats.pop(name, None)
+
+    def stat(self, queue: str) -> dict[str, int]:
+        """The answered/abandoned counters of a queue (new ones after a reload)."""
+        return self.stats.setdefault(queue, {"answered": 0, "abandoned": 0})
 
     # -- events ---------------------------------------------------------------
     def fire(self, source: tuple[str, str, int], cc: Headers, channel: Channel | None = None) -> None:
@@ -284,6 +341,8 @@ class CallCenter:
             system_epoch=int(channel.answered_at or now),
             serving_agent="ring-all" if queue.strategy == "ring-all" else "",
         )
+        base_score = channel.variables.get("cc_base_score", "")
+        member.base_score = int(base_score) if base_score.isdigit() else 0
         v("cc_queue_joined_epoch", str(int(now)))
         v("cc_queue", queue_name)
         self.fire(SRC_JOIN, [
@@ -316,7 +375,7 @@ class CallCenter:
         member.state = "Abandoned"
         member.abandoned_epoch = now
         member.session_uuid = ""
-        self.stats[member.queue]["abandoned"] += 1
+        self.stat(member.queue)["abandoned"] += 1
         for agent in self.agents.values():
             for offer in list(agent.ringing):
                 if offer.member is member and not offer.outcome.ready():
@@ -422,3 +481,8 @@ class CallCenter:
         from cti_middleware.simulator.offer import run_offer
 
         run_offer(self, offer)
+
+
+def _int_attr(attrs: dict[str, str], key: str) -> int | None:
+    text = attrs.get(key, "").strip()
+    return int(text) if text.lstrip("-").isdigit() else None

@@ -32,6 +32,7 @@ QUEUE_COLUMNS = (
     "ring_progressively_delay|skip_agents_with_external_calls|agent_no_answer_status"
 )
 INVALID = "-ERR Invalid!\n"
+QUEUE_NOT_FOUND = "-ERR Invalid Queue not found!\n"
 NOT_FOUND = "-ERR Agent not found!\n"
 USAGE = "-USAGE: callcenter_config agent|tier|queue|member ...\n"
 
@@ -159,7 +160,7 @@ class CallcenterApi:
         queue, agent = rest[0], rest[1]
         level = _int(rest[2]) if len(rest) > 2 else 1
         position = _int(rest[3]) if len(rest) > 3 else 1
-        if queue not in self.cc.queues:
+        if self.cc.get_queue(queue) is None:
             return "-ERR Queue not found!\n"
         if agent not in self.cc.agents:
             return NOT_FOUND
@@ -203,7 +204,7 @@ class CallcenterApi:
         if not rest:
             rows = []
             for q in self.cc.queues.values():
-                stats = self.cc.stats.setdefault(q.name, {"answered": 0, "abandoned": 0})
+                stats = self.cc.stat(q.name)
                 rows.append([
                     q.name, q.strategy, q.moh_sound, q.time_base_score, _bool(q.tier_rules_apply),
                     str(q.tier_rule_wait_second), _bool(q.tier_rule_wait_multiply_level),
@@ -244,16 +245,26 @@ class CallcenterApi:
             return f"{len(self.cc.tiers_of(queue))}\n"
         return INVALID
 
+    # With a configuration server these are mod_callcenter's: ``load`` is get_queue
+    # (a queue only the server knows is loaded), ``reload`` destroys the queue and
+    # loads it again (its params re-read), ``unload`` destroys it.  Without one the
+    # built-in queues are the configuration and stay as they are.
     def _queue_load(self, rest: list[str]) -> str:
         if not rest:
             return INVALID
-        return "+OK\n" if rest[0] in self.cc.queues else "-ERR Invalid Queue not found!\n"
+        return "+OK\n" if self.cc.get_queue(rest[0]) is not None else QUEUE_NOT_FOUND
 
     def _queue_reload(self, rest: list[str]) -> str:
+        if rest and self.cc.conf_source is not None:
+            self.cc.destroy_queue(rest[0])
         return self._queue_load(rest)
 
     def _queue_unload(self, rest: list[str]) -> str:
-        return "+OK\n" if rest else INVALID
+        if not rest:
+            return INVALID
+        if self.cc.conf_source is not None:
+            self.cc.destroy_queue(rest[0])
+        return "+OK\n"
 
     # -- member ---------------------------------------------------------------
     def _member_list(self, rest: list[str]) -> str:

@@ -94,6 +94,11 @@ class SimConfig:
     dispatch_interval: float = 0.1
     # mod_callcenter polls the bridged legs every 100 ms before sending bridge-agent-end
     bridge_poll_interval: float = 0.1
+    # mod_xml_curl: dialplan server asked on every hunt (None: built-in dialplan only)
+    xml_curl: str | None = None
+    xml_curl_secret: str | None = None
+    xml_curl_user: str = "freeswitch"
+    xml_curl_timeout: float = 5.0
 
     def scaled(self, seconds: float) -> float:
         """A configured delay in wall-clock seconds."""

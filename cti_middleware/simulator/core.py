@@ -10,9 +10,12 @@ from cti_middleware.simulator.api import Api
 from cti_middleware.simulator.callcenter import Agent, CallCenter, Member
 from cti_middleware.simulator.channels import Channel
 from cti_middleware.simulator.config import SimConfig
+from cti_middleware.simulator.entry import DialplanEntry
 from cti_middleware.simulator.events import EventBus, Headers
+from cti_middleware.simulator.hunt import DialplanEngine
 from cti_middleware.simulator.server import SHUTDOWN_NOTICE, Connection, EslServer
 from cti_middleware.simulator.switch import Switch
+from cti_middleware.simulator.xml_fetch import XmlCurlClient
 
 SRC_JOB = ("mod_event_socket.c", "api_exec", 1572)
 
@@ -32,8 +35,34 @@ class Simulator:
         self.switch = Switch(self.config, self.bus)
         self.callcenter = CallCenter(self.config, self.bus, self.switch)
         self.commands = Api(self.switch, self.callcenter, self.shutdown)
+        self.dialplan = self._dialplan_engine()
         self.server = EslServer(host, port, password, self.api, self._bgapi, self._register, self._unregister)
         self._started = False
+
+    def _dialplan_engine(self) -> DialplanEngine:
+        """The hunt engine; with ``config.xml_curl`` every hunt asks that server first."""
+        cfg = self.config
+        client = None
+        if cfg.xml_curl:
+            client = XmlCurlClient(cfg.xml_curl, cfg.xml_curl_secret, cfg.xml_curl_user, cfg.xml_curl_timeout)
+        engine = DialplanEngine(self.commands, client)
+        self.commands.dialplan = engine  # type: ignore[attr-defined]
+        if client is not None:
+            self.commands.originator.cc = DialplanEntry(self.callcenter, engine)  # type: ignore[assignment]
+            plain = self.commands.handlers["originate"]
+
+            def originate(args: str) -> str:
+                # Calls into other contexts are parked by the originate path; they hunt too.
+                reply = plain(args)
+                a_leg = self.switch.get(reply[4:].strip()) if reply.startswith("+OK ") else None
+                b_leg = a_leg.partner if a_leg is not None else None
+                if (b_leg is not None and b_leg.application == "park" and b_leg.uuid not in engine.runs
+                        and b_leg.profile.context != "default"):
+                    engine.hunt(b_leg)
+                return reply
+
+            self.commands.handlers["originate"] = originate
+        return engine
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> Simulator:

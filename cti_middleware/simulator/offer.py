@@ -175,7 +175,7 @@ def _answered(cc: CallCenter, offer: Offer, chan: Channel) -> None:
     ], chan)
     _release_losers(cc, offer)
     member.state, member.bridge_epoch = "Answered", answered
-    cc.stats[member.queue]["answered"] += 1
+    cc.stat(member.queue)["answered"] += 1
     member_chan.set_var("cc_agent_uuid", chan.uuid)
     gevent.sleep(0)
     if not member_chan.alive or member_chan.hanging_up:

@@ -4,21 +4,37 @@
 (the caller's phone, parked) and ``loopback/<dest>-b`` which runs the dialplan: in
 context ``default``, ``support`` and ``vip`` answer and join the queue the
 destination map names; ``park`` parks; other contexts answer and park numeric
-extensions (the recorded ``agents`` context).
+extensions (the recorded ``agents`` context).  The supervisor apps an originate may
+name (``&eavesdrop(uuid)``, ``&three_way(uuid)``, ``&intercept(uuid)``) run in
+:mod:`.eavesdrop` once the leg is answered.
+
+With a mod_xml_curl server (``--xml-curl``) a call into ``default`` is routed
+before it is answered, as FreeSWITCH does: the B leg hunts at once and the
+originate waits until the dialplan answers it (``answer``, early media with
+``pre_answer``, a bridge, or the ``callcenter`` app) before the A leg is answered
+and runs its app; a B leg hung up first (a silent ``respond 403`` or ``hangup``)
+takes the A leg down with the same cause, and the reply is ``-ERR <cause>``.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
+import gevent
+
+from cti_middleware.simulator.apps import POLL, answer_leg, live
 from cti_middleware.simulator.callcenter import CallCenter
 from cti_middleware.simulator.channels import Channel
 from cti_middleware.simulator.config import parse_contact
+from cti_middleware.simulator.eavesdrop import Supervision
+from cti_middleware.simulator.entry import HUNT
 from cti_middleware.simulator.switch import Switch
 
 HOSTILE_NAME = "Mallory\nCC-Agent: 9999@default\nCC-Action: agent-offering"
 HOSTILE_NOTE = "line1\nEvent-Name: HEARTBEAT"
+ORIGINATE_TIMEOUT = 60  # seconds FreeSWITCH's originate waits for an answer by default
 USAGE = (
     "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
     "[<cid_name>] [<cid_num>] [<timeout_sec>]\n"
@@ -69,6 +85,7 @@ class Originator:
     def __init__(self, switch: Switch, cc: CallCenter) -> None:
         self.switch = switch
         self.cc = cc
+        self.supervision = Supervision(switch)
 
     def originate(self, args: str) -> str:
         req = parse_originate(args)
@@ -119,6 +136,8 @@ class Originator:
             sw.hangup(b, "NO_ROUTE_DESTINATION")
             return "-ERR NO_ROUTE_DESTINATION\n"
         sw.bus.skip(3)
+        if queue == HUNT:  # mod_xml_curl decides: route first, answer when the dialplan says so
+            return self._route_first(req, a, b)
         sw.answer(a, "CS_CONSUME_MEDIA", "DOWN", 7)
         a.set_var("endpoint_disposition", "ANSWER")
         if hostile:
@@ -130,15 +149,7 @@ class Originator:
         sw.answer(b, "CS_EXECUTE", "RINGING", 4)
         b.call_state = "ACTIVE"
         a.set_state("CS_EXECUTE", "ACTIVE", 4)
-        # the A leg now shows the far end as its caller (channel_cid_flipped)
-        a.set_var("pre_transfer_caller_id_name", cid_name)
-        a.set_var("pre_transfer_caller_id_number", cid_number)
-        a.set_var("channel_cid_flipped", "yes")
-        a.set_var("call_uuid", a.uuid)
-        a.profile.caller_id_name, a.profile.caller_id_number = "Outbound Call", context
-        a.profile.callee_id_name, a.profile.callee_id_number = cid_name, cid_number
-        self._run_app(a, req.app, req.app_args)
-        self._supervise(a, req.app, req.app_args)
+        self._caller_side(a, req, cid_name, cid_number, context)
         b.set_var("endpoint_disposition", "ANSWER")
         sw.bus.skip(3)
         if hostile:
@@ -151,6 +162,56 @@ class Originator:
             b.application, b.application_data = "park", ""
             b.set_var("current_application", "park")
         return f"+OK {a.uuid}\n"
+
+    def _caller_side(self, a: Channel, req: OriginateRequest, cid_name: str, cid_number: str,
+                     context: str) -> None:
+        """The originate succeeded: the A leg shows the far end as its caller and runs the app."""
+        a.set_var("pre_transfer_caller_id_name", cid_name)
+        a.set_var("pre_transfer_caller_id_number", cid_number)
+        a.set_var("channel_cid_flipped", "yes")
+        a.set_var("call_uuid", a.uuid)
+        a.profile.caller_id_name, a.profile.caller_id_number = "Outbound Call", context
+        a.profile.callee_id_name, a.profile.callee_id_number = cid_name, cid_number
+        self._run_app(a, req.app, req.app_args)
+        self.supervision.execute(a, req.app, req.app_args)
+
+    def _route_first(self, req: OriginateRequest, a: Channel, b: Channel) -> str:
+        """Hunt the B leg now and wait, as ``originate`` waits, for it to answer or fail.
+
+        The A leg is answered by the B leg's answer (``answer``, or a bridge; see
+        :func:`.apps.answer_leg`); early media (``pre_answer``) also completes the
+        originate, as ``originate_early_media`` allows.  A B leg that is hung up
+        first takes the A leg with it and the reply is that cause.
+        """
+        cid_name, cid_number = a.profile.caller_id_name, a.profile.caller_id_number
+        context = b.profile.context
+        a.set_state("CS_CONSUME_MEDIA", a.call_state, 7)  # an originated leg waits for its answer there
+        self.cc.join(b, HUNT)
+        cause = self._await_answer(a, b, req.variables.get("originate_timeout", ""))
+        if cause:
+            if live(a):
+                self.switch.hangup(a, cause)
+            return f"-ERR {cause}\n"
+        if a.answered_at is None:  # early media only: the A leg runs its app before the answer
+            a.set_state("CS_EXECUTE", "EARLY", 4)
+        self._caller_side(a, req, cid_name, cid_number, context)
+        return f"+OK {a.uuid}\n"
+
+    def _await_answer(self, a: Channel, b: Channel, timeout: str) -> str:
+        """'' once the B leg answered (or has early media), else the cause the call ended with."""
+        seconds = int(timeout) if timeout.isdigit() and int(timeout) > 0 else ORIGINATE_TIMEOUT
+        deadline = time.monotonic() + self.cc.config.scaled(seconds)
+        while True:
+            gevent.sleep(POLL)
+            if not live(b) or not live(a):
+                return b.hangup_cause or a.hangup_cause or "NORMAL_CLEARING"
+            if b.bridged is not None:  # a bridge answers the caller's leg
+                answer_leg(self.switch, b)
+            if b.answered_at is not None or b.answer_state == "early":
+                return ""
+            if time.monotonic() >= deadline:
+                self.switch.hangup(a, "NO_ANSWER")
+                return "NO_ANSWER"
 
     def _single(self, req: OriginateRequest) -> str:
         sw = self.switch
@@ -166,20 +227,8 @@ class Originator:
         sw.answer(chan, "CS_CONSUME_MEDIA", "DOWN", 7)
         chan.set_state("CS_EXECUTE", "ACTIVE", 4)
         self._run_app(chan, req.app, req.app_args)
+        self.supervision.execute(chan, req.app, req.app_args)
         return f"+OK {chan.uuid}\n"
-
-    def _supervise(self, leg: Channel, app: str, args: str) -> None:
-        """eavesdrop/three_way: the supervisor leg listens in; nothing is bridged."""
-        if app not in ("eavesdrop", "three_way", "userspy"):
-            return
-        target = self.switch.get(args.strip())
-        if target is None:
-            return
-        leg.set_var("last_sent_callee_id_name", target.profile.caller_id_name)
-        leg.set_var("last_sent_callee_id_number", target.profile.caller_id_number)
-        for chan in (target, target.bridged):
-            if chan is not None:
-                chan.held = True  # media was tapped: it changes how the legs later tear down
 
     @staticmethod
     def _run_app(chan: Channel, app: str, args: str) -> None:

@@ -42,6 +42,8 @@ class Switch:
         self.on_member_gone: Callable[[Channel], None] | None = None
         # called when an agent in an attended transfer hangs up (the colleague takes over)
         self.on_consult_hangup: Callable[[Channel, str], None] | None = None
+        # legs whose dialplan goes on when their bridge peer leaves (unless hangup_after_bridge)
+        self.resumable: set[str] = set()
 
     # -- registry -------------------------------------------------------------
     def new_session_id(self) -> int:
@@ -267,7 +269,9 @@ class Switch:
                 self._pair_down(first=channel, a=a, b=b, cause=cause)
         elif channel.bridged is not None and channel.bridged.alive:
             peer = channel.bridged
-            if peer.kind == "loopback" and peer.partner is not None:
+            if self._stays_after_bridge(peer):
+                self._peer_leaves(peer, channel, cause)
+            elif peer.kind == "loopback" and peer.partner is not None:
                 a, b = self.loopback_pair(peer)
                 self._bridged_down(initiator=channel, a=a, b=b, x=channel, cause=cause)
             else:
@@ -331,6 +335,28 @@ class Switch:
         self.ev_complete(second)
         self.ev_destroy(first)
         self.ev_destroy(second)
+
+    def _stays_after_bridge(self, chan: Channel) -> bool:
+        """Whether ``chan`` outlives its bridge: its dialplan resumes unless hangup_after_bridge."""
+        flag = (chan.variables.get("hangup_after_bridge") or "").strip().lower()
+        return chan.uuid in self.resumable and flag not in ("true", "yes", "on", "1", "enabled", "active")
+
+    def _peer_leaves(self, stay: Channel, gone: Channel, cause: str) -> None:
+        """The bridge peer hangs up; ``stay`` goes back to CS_EXECUTE, its next action runs."""
+        self._mark_down(gone)
+        gone.hangup_initiator = True
+        self.ev_hangup(gone, cause)
+        self.ev_complete(gone)
+        self.fire_unbridge(stay, with_cause=False)
+        stay.bridged = None
+        stay.set_state("CS_EXECUTE", "ACTIVE", 4)
+        stay.set_var("bridge_channel", None)
+        stay.set_var("bridge_uuid", None)
+        stay.set_var("signal_bond", None)
+        stay.set_var("call_uuid", stay.uuid)
+        if stay.on_bridge_end is not None:
+            stay.on_bridge_end()
+        self.ev_destroy(gone)
 
     def _pair_down(self, first: Channel, a: Channel, b: Channel, cause: str) -> None:
         """A loopback pair not bridged to anything (a caller still waiting, or parked)."""

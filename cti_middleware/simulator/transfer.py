@@ -88,7 +88,19 @@ def transfer_leg(api: Api, chan: Channel, dest: str, dialplan: str, context: str
 
 
 def run_extension(api: Api, chan: Channel, dest: str, context: str) -> None:
-    """The reference dialplan for a leg arriving at ``dest`` in ``context``."""
+    """The dialplan for a leg arriving at ``dest`` in ``context``.
+
+    With a mod_xml_curl server configured every hunt asks it first (in the leg's
+    own greenlet); otherwise, and when it has nothing, the built-in dialplan:
+    queue numbers join their queue, an agent's extension in ``default`` rings the
+    agent's phone (FreeSWITCH's Local_Extension), anything else parks.
+    """
+    from cti_middleware.simulator.hunt import builtin_actions, engine_of
+
+    engine = engine_of(api)
+    if engine.client is not None:
+        engine.hunt(chan)
+        return
     chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
     chan.set_var("call_uuid", chan.uuid)
     queue = api.cc.config.destinations.get(dest) if context == "default" else None
@@ -96,6 +108,10 @@ def run_extension(api: Api, chan: Channel, dest: str, context: str) -> None:
     if queue is not None and queue in api.cc.queues:
         chan.set_var("hangup_after_bridge", "true")
         api.cc.join(chan, queue)
+        return
+    actions = builtin_actions(api, chan, dest, context)
+    if actions[0].app != "park":
+        engine.run_actions(chan, actions)
         return
     chan.application, chan.application_data = "park", ""
     chan.set_var("current_application", "park")

@@ -12,6 +12,7 @@ from cti_middleware.store.agents import add_agent
 from cti_middleware.store.customers import add_customer
 from tests import store_fixtures
 from tests.harness import EslTestClient, Proc, start_middleware, start_simulator
+from tests.integration.xml_curl_stack import xml_curl_switch  # noqa: F401  (fixture)
 
 # Every test that asks for a database runs on SQLite and on PostgreSQL.
 db_url = store_fixtures.db_url
