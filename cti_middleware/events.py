@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 __all__ = [
+    "DISPATCH",
+    "FIELDS",
     "PARSERS",
     "AgentAdded",
     "AgentContact",
@@ -55,6 +57,8 @@ __all__ = [
     "MembersCount",
     "Registration",
     "UnknownEvent",
+    "fields_for",
+    "fields_of",
     "parse_event",
 ]
 
@@ -237,6 +241,12 @@ class ChannelEvent(NamedTuple):
     answered: bool
     application: str | None
     application_data: str | None
+    cti_agent: str | None = None
+    """``variable_cti_agent``: the agent a CTI dialplan rang directly (sticky route)."""
+    cti_call_uuid: str | None = None
+    """``variable_cti_call_uuid``: on a leg the dialplan bridged to, the caller's channel."""
+    cti_queue: str | None = None
+    cti_route: str | None = None
 
 
 class ChannelCreate(ChannelEvent):
@@ -508,6 +518,10 @@ def _channel(cls: type[ChannelEvent]) -> Callable[[Headers], ChannelEvent]:
             h.get("Answer-State") == "answered",
             h.get("variable_current_application"),
             h.get("variable_current_application_data"),
+            h.get("variable_cti_agent"),
+            h.get("variable_cti_call_uuid"),
+            h.get("variable_cti_queue"),
+            h.get("variable_cti_route"),
         )
 
     parse.__name__ = f"parse_{kind}"
@@ -608,6 +622,75 @@ PARSERS: dict[str, Callable[[Headers], Event]] = {
     "sofia::register": _registration(True),
     "sofia::unregister": _registration(False),
 }
+
+
+#: The headers that say which parser an event goes to (see :func:`event_key`).
+DISPATCH: tuple[str, ...] = ("Event-Name", "Event-Subclass", "CC-Action")
+
+_CID = ("CC-Member-CID-Number", "CC-Member-CID-Name")
+_CC_CALL = ("CC-Agent", "CC-Queue", "CC-Member-Session-UUID", *_CID)
+_CHANNEL = (
+    "Unique-ID", "Channel-Name", "Call-Direction", "Caller-Caller-ID-Number",
+    "Caller-Caller-ID-Name", "Caller-Destination-Number", "Other-Leg-Unique-ID",
+    "Other-Leg-Channel-Name", "variable_cc_agent", "variable_cc_side",
+    "variable_cc_member_session_uuid", "variable_presence_id", "Hangup-Cause", "Answer-State",
+    "variable_current_application", "variable_current_application_data",
+    "variable_cti_agent", "variable_cti_call_uuid", "variable_cti_queue", "variable_cti_route",
+)
+_REGISTRATION = ("username", "from-user", "realm", "from-host", "domain_name", "contact",
+                 "cc_agent", "profile-name", "network-ip", "expires")
+_READS: dict[str, tuple[str, ...]] = {
+    _CC + "agent-status-change": ("CC-Agent", "CC-Agent-Status"),
+    _CC + "agent-status-get": ("CC-Agent", "CC-Agent-Status"),
+    _CC + "agent-state-change": ("CC-Agent", "CC-Agent-State"),
+    _CC + "agent-state-get": ("CC-Agent", "CC-Agent-State"),
+    _CC + "agent-offering": (*_CC_CALL, "CC-Member-UUID"),
+    _CC + "bridge-agent-start": (*_CC_CALL, "CC-Agent-UUID", "CC-Member-Joined-Time"),
+    _CC + "bridge-agent-end": (*_CC_CALL, "CC-Agent-UUID", "Hangup-Cause", "CC-Hangup-Cause"),
+    _CC + "bridge-agent-fail": (*_CC_CALL, "CC-Hangup-Cause"),
+    _CC + "member-queue-start": ("CC-Queue", "CC-Member-Session-UUID", "CC-Member-UUID", *_CID),
+    _CC + "member-queue-resume": ("CC-Queue", "CC-Member-Session-UUID", "CC-Member-UUID", *_CID),
+    _CC + "member-queue-end": (
+        *_CC_CALL, "CC-Member-UUID", "CC-Cause", "CC-Cancel-Reason", "CC-Agent-UUID",
+        "CC-Member-Joined-Time", "CC-Agent-Answered-Time", "Hangup-Cause", "Answer-State",
+        "Caller-Transfer-Source"),
+    _CC + "members-count": ("CC-Count", "CC-Queue"),
+    _CC + "agent-max-no-answer": ("CC-Agent", "CC-Member-Session-UUID"),
+    _CC + "agent-add": ("CC-Agent", "CC-Agent-Type"),
+    _CC + "agent-contact-change": ("CC-Agent", "CC-Agent-Contact"),
+    "CHANNEL_BRIDGE": (*_CHANNEL, "Bridge-A-Unique-ID", "Bridge-B-Unique-ID"),
+    "BACKGROUND_JOB": ("Job-UUID", "Job-Command", "_body"),
+    "HEARTBEAT": ("Core-UUID", "Uptime-msec", "Session-Count"),
+    "conference::maintenance": ("Action", "Conference-Name", "Member-ID", "Unique-ID",
+                                "Channel-Name"),
+    "sofia::register": _REGISTRATION,
+    "sofia::unregister": _REGISTRATION,
+}
+
+
+def fields_of(key: str) -> tuple[str, ...]:
+    """The headers the parser for ``key`` reads, besides :data:`DISPATCH`.
+
+    The consumer decodes only these (``esl.wire.FieldReader``): a parser that starts
+    reading another header must list it here; tests/unit/test_event_fields.py
+    checks the table against every recording.
+    """
+    found = _FIELDS.get(key)
+    return found if found is not None else _UNKNOWN
+
+
+def fields_for(h: Headers) -> tuple[str, ...]:
+    """The headers the parser of the event whose :data:`DISPATCH` headers are ``h`` reads."""
+    return fields_of(event_key(h))
+
+
+_UNKNOWN = ("Event-Date-Timestamp",)
+_FIELDS: dict[str, tuple[str, ...]] = {
+    key: ("Event-Date-Timestamp", *(_READS.get(key) or _CHANNEL)) for key in PARSERS
+}
+
+#: Every header any parser reads.
+FIELDS: frozenset[str] = frozenset(DISPATCH).union(*_FIELDS.values())
 
 
 def event_key(h: Headers) -> str:

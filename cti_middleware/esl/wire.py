@@ -16,12 +16,14 @@ reused by the simulator to produce the same bytes FreeSWITCH does.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from urllib.parse import unquote
 
 import orjson
 
 __all__ = [
+    "FieldReader",
     "Frame",
     "FrameParser",
     "ProtocolError",
@@ -111,11 +113,17 @@ def parse_headers(block: bytes | str, decode_values: bool = False) -> dict[str, 
     return headers
 
 
+# The two-header frame every event arrives in; anything else takes the general path.
+_EVENT_HEAD = re.compile(rb"Content-Length: ([0-9]{1,12})\nContent-Type: (text/event-(?:json|plain))")
+
+
 class FrameParser:
     """Incremental frame parser: feed it whatever the socket returned, get whole frames.
 
     Bounds on header and body size keep a broken or hostile peer from making the
-    process hold arbitrary amounts of memory.
+    process hold arbitrary amounts of memory.  Received chunks are only joined once
+    a whole frame can be cut from them, so a large body arriving in many reads is
+    copied once, not once per read, and each frame's body is a single slice.
     """
 
     def __init__(
@@ -123,7 +131,8 @@ class FrameParser:
         max_body: int = DEFAULT_MAX_BODY,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     ) -> None:
-        self._buf = bytearray()
+        self._chunks: list[bytes] = []
+        self._have = 0
         self._pending: dict[str, str] | None = None
         self._need = 0
         self.max_body = max_body
@@ -131,42 +140,57 @@ class FrameParser:
 
     def buffered(self) -> int:
         """Bytes received but not yet part of a complete frame."""
-        return len(self._buf)
+        return self._have
 
     def feed(self, data: bytes) -> list[Frame]:
-        self._buf += data
+        if not data:
+            return []
+        self._chunks.append(bytes(data))
+        self._have += len(data)
+        if self._pending is not None and self._have < self._need:
+            return []  # still inside a body: nothing to cut yet
+        buf = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         frames: list[Frame] = []
-        buf = self._buf
         pos = 0
+        size = len(buf)
+        head_match = _EVENT_HEAD.fullmatch
         while True:
             if self._pending is None:
                 # Tolerate stray blank lines between frames (FreeSWITCH never sends
                 # them, but a proxy might), never anything else.
-                while pos < len(buf) and buf[pos] == 0x0A:
+                while pos < size and buf[pos] == 0x0A:
                     pos += 1
                 end = buf.find(b"\n\n", pos)
                 if end < 0:
-                    if len(buf) - pos > self.max_header_bytes:
+                    if size - pos > self.max_header_bytes:
                         raise ProtocolError("header block exceeds limit without terminator")
                     break
                 if end - pos > self.max_header_bytes:
                     raise ProtocolError("header block exceeds limit")
-                headers = parse_headers(bytes(buf[pos:end]))
+                m = head_match(buf, pos, end)
+                if m is not None:
+                    headers = {"Content-Length": m[1].decode(), "Content-Type": m[2].decode()}
+                    need = int(m[1])
+                    if need > self.max_body:
+                        raise ProtocolError(
+                            f"Content-Length {need} exceeds the {self.max_body}-byte limit")
+                else:
+                    headers = parse_headers(buf[pos:end])
+                    need = _content_length(headers, self.max_body)
                 pos = end + 2
-                self._need = _content_length(headers, self.max_body)
-                if self._need == 0:
+                if need == 0:
                     frames.append(Frame(headers))
                     continue
-                self._pending = headers
-            if len(buf) - pos < self._need:
+                self._pending, self._need = headers, need
+            if size - pos < self._need:
                 break
-            body = bytes(buf[pos : pos + self._need])
+            frames.append(Frame(self._pending, buf[pos : pos + self._need]))
             pos += self._need
-            frames.append(Frame(self._pending, body))
             self._pending = None
             self._need = 0
-        if pos:
-            del buf[:pos]
+        rest = buf[pos:] if pos else buf
+        self._chunks = [rest] if rest else []
+        self._have = len(rest)
         return frames
 
 
@@ -197,6 +221,99 @@ def parse_event_body(frame: Frame) -> dict[str, str]:
             headers["_body"] = rest[:length].decode("utf-8", "replace")
         return headers
     raise ProtocolError(f"not an event frame: {ctype!r}")
+
+
+class FieldReader:
+    """Reads only the headers an event's consumer needs: the ingest fast path.
+
+    An event carries about a hundred headers and the model reads a handful, which
+    depend on the event: the ``dispatch`` headers say which event it is, and
+    ``fields_for`` names the others that event needs.
+
+    ``event json``: orjson decodes a body faster than any search for single keys
+    could (measured: a whole 7 KB body in the time of about ten ``bytes.rfind`` over
+    it), so the body is decoded whole, but only the wanted values are brought to
+    the plain form; the other ninety-odd are left as orjson made them.
+
+    ``event plain``: each wanted header is found by a C-level search for
+    ``\\nName: `` and only its value is URL-decoded.  Values are URL-encoded, so
+    that sequence only ever starts a header line; the last occurrence is taken, as
+    the full decode keeps the last of a repeated header.
+
+    For the wanted names the result is always what ``parse_event_body`` gives.
+    """
+
+    def __init__(self, dispatch: Iterable[str],
+                 fields_for: Callable[[dict[str, str]], Iterable[str]]) -> None:
+        self.dispatch = tuple(dispatch)
+        self.fields_for = fields_for
+        self._plain_keys: dict[str, tuple[bytes, bytes]] = {}
+
+    def read(self, frame: Frame) -> dict[str, str]:
+        """A dict holding at least the wanted headers present in ``frame``'s event body."""
+        ctype = frame.content_type
+        if ctype == "text/event-json":
+            return self._read_json(frame.body)
+        if ctype == "text/event-plain":
+            return self._read_plain(frame.body)
+        raise ProtocolError(f"not an event frame: {ctype!r}")
+
+    def _read_json(self, body: bytes) -> dict[str, str]:
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ProtocolError(f"event-json body is not JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise ProtocolError("event-json body is not an object")
+        for names in (self.dispatch, self.fields_for(obj)):
+            for name in names:
+                value = obj.get(name, "")
+                if not isinstance(value, str):
+                    obj[name] = _json_value_as_plain(value)
+        return obj
+
+    def _read_plain(self, body: bytes) -> dict[str, str]:
+        head = body.find(b"\n\n")
+        if head < 0:
+            head = len(body)
+        out: dict[str, str] = {}
+        for name in self.dispatch:
+            value = self._plain_value(body, head, name)
+            if value is not None:
+                out[name] = value
+        for name in self.fields_for(out):
+            value = self._plain_value(body, head, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def _plain_value(self, body: bytes, head: int, name: str) -> str | None:
+        if name == "_body":
+            return self._plain_body(body, head)
+        keys = self._plain_keys.get(name)
+        if keys is None:
+            key = name.encode() + b": "
+            keys = self._plain_keys[name] = (b"\n" + key, key)
+        at = body.rfind(keys[0], 0, head)
+        if at >= 0:
+            start = at + len(keys[0])
+        elif body.startswith(keys[1]):
+            start = len(keys[1])
+        else:
+            return None
+        end = body.find(b"\n", start, head)
+        value = body[start : head if end < 0 else end].decode("utf-8", "replace")
+        return unquote(value) if "%" in value else value
+
+    def _plain_body(self, body: bytes, head: int) -> str | None:
+        if head >= len(body):
+            return None
+        length = self._plain_value(body, head, "Content-Length")
+        if length is None:
+            return None
+        rest = body[head + 2 :]
+        return rest[: _content_length({"Content-Length": length}, len(rest))].decode(
+            "utf-8", "replace")
 
 
 def _json_value_as_plain(value: object) -> str:

@@ -110,6 +110,9 @@ class CallOffered:
     caller_name: str
     joined_at: float | None
     offered_at: float
+    route: str = "queue"
+    """``queue`` for mod_callcenter's offers; the dialplan's ``cti_route`` (``sticky``)
+    for an agent's phone the dialplan rang directly (see :mod:`.direct`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ class CallBridged:
     caller_number: str
     caller_name: str
     answered_at: float
+    route: str = "queue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,7 @@ class CallEnded:
     hangup_cause: str | None
     cancel_reason: str | None = None
     transferred: bool = False
+    route: str = "queue"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Agent", "Channel", "Member", "Queue", "contact_key"]
+__all__ = ["Agent", "Channel", "DirectCall", "Member", "Queue", "contact_key"]
 
 # Call states of a member, as mod_callcenter names them in ``queue list members``.
 WAITING = "Waiting"
@@ -118,3 +118,25 @@ def contact_key(text: str) -> str:
         s = s[end + 1 :].lstrip()
     s = s.replace("/sip:", "/").replace("/sips:", "/")
     return s.lower()
+
+
+@dataclass(slots=True)
+class DirectCall:
+    """A caller the dialplan bridged straight to an agent's phone, outside any queue.
+
+    mod_callcenter knows nothing of it (no member, no offer events), so the model
+    follows the agent's leg instead: it carries ``cti_agent`` and ``cti_call_uuid``.
+    """
+
+    call_uuid: str
+    """The caller's channel: the id the pop, the record and call control use."""
+    leg_uuid: str
+    """The agent's leg the dialplan originated."""
+    agent: str
+    queue: str
+    route: str
+    caller_number: str
+    caller_name: str
+    offered_at: float
+    answered_at: float | None = None
+    bridged_at: float | None = None

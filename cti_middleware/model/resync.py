@@ -33,6 +33,10 @@ def apply_snapshot(state: State, snap: Snapshot, out: list) -> None:
         _agents(state, snap, before_agents, out)
     if snap.channels is not None:
         _channels(state, snap)
+        if state.direct:
+            from .direct import prune
+
+            prune(state, set(state.channels), snap.taken_at, out)
 
 
 def _queues(state: State, snap: Snapshot) -> None:
@@ -149,6 +153,11 @@ def _update_agent(
         agent.call_uuid = calls.get(agent.name)
     elif agent.call_uuid is not None and agent.call_uuid not in state.members:
         agent.call_uuid = None
+    if agent.call_uuid is None and state.direct:
+        # mod_callcenter lists an agent on a direct call as idle; the model knows better.
+        from .direct import current_call
+
+        agent.call_uuid = current_call(state, agent.name)
 
 
 def _calls_by_agent(state: State) -> dict[str, str]:

@@ -17,7 +17,10 @@ What the model relies on, as FreeSWITCH 1.10's mod_callcenter behaves:
   new peer (attended) or ``member-queue-end`` with the caller still up and a
   ``bl_xfer`` transfer source (blind) shows where it went;
 * supervisor legs (eavesdrop, whisper, three-way) are ordinary channels with no
-  mod_callcenter variables: they never make an agent busy.
+  mod_callcenter variables: they never make an agent busy;
+* a caller the dialplan bridges straight to an agent (sticky route) has no
+  mod_callcenter events at all: the agent's leg carries ``cti_*`` variables and
+  :mod:`.direct` turns it into the changes a queue call makes.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from typing import TYPE_CHECKING
 
 from .. import events as ev
 from . import changes as ch
+from . import direct
 from .entities import (
     ANSWERED,
     TRYING,
     WAITING,
     Agent,
     Channel,
+    DirectCall,
     Member,
     Queue,
     contact_key,
@@ -58,6 +63,10 @@ class State:
         self.members: dict[str, Member] = {}
         self.channels: dict[str, Channel] = {}
         self.registrations: dict[str, bool] = {}
+        self.direct: dict[str, DirectCall] = {}
+        """Direct (non-queue) calls by the agent leg's uuid."""
+        self.direct_calls: dict[str, str] = {}
+        """Caller uuid -> agent leg uuid of its direct call."""
         self._contacts: dict[str, str] = {}
         self._handlers: dict[type, Callable[[object, Out], None]] = {
             ev.AgentStatus: self._on_agent_status,
@@ -223,6 +232,10 @@ class State:
 
     def _on_agent_state(self, e: ev.AgentState, out: Out) -> None:
         agent = self.agent(e.agent)
+        if e.state in _IDLE_STATES and agent.call_uuid in self.direct_calls:
+            # A direct call is invisible to mod_callcenter: idle there, busy here.
+            self.update_agent(out, agent, e.ts, state=e.state)
+            return
         if e.state in _IDLE_STATES and agent.call_uuid is not None:
             member = self.members.get(agent.call_uuid)
             if member is not None and e.agent in member.offered_to:
@@ -388,7 +401,7 @@ class State:
 
     # ------------------------------------------------------------------ channels
 
-    def _channel(self, e: ev.ChannelEvent) -> Channel:
+    def _channel(self, e: ev.ChannelEvent, out: Out | None = None) -> Channel:
         channel = self.channels.get(e.uuid)
         if channel is None:
             channel = self.channels[e.uuid] = Channel(
@@ -399,6 +412,8 @@ class State:
             if e.uuid in self.members:
                 channel.member_queue = self.members[e.uuid].queue
             channel.agent = self.agent_for_channel(channel)
+            if out is not None and e.cti_agent is not None and direct.is_direct_leg(e):
+                direct.offer(self, channel, e, out)
             return channel
         if (e.cc_side, e.cc_agent) != (channel.cc_side, channel.cc_agent) and (
             e.cc_side or e.cc_agent
@@ -410,13 +425,16 @@ class State:
         return channel
 
     def _on_channel(self, e: ev.ChannelEvent, out: Out) -> None:
-        self._channel(e)
+        self._channel(e, out)
 
     def _on_answer(self, e: ev.ChannelEvent, out: Out) -> None:
-        self._channel(e).answered = True
+        self._channel(e, out).answered = True
+        call = self.direct.get(e.uuid)
+        if call is not None and call.answered_at is None:
+            call.answered_at = e.ts
 
     def _on_bridge(self, e: ev.ChannelEvent, out: Out) -> None:
-        channel = self._channel(e)
+        channel = self._channel(e, out)
         other_uuid = e.other_uuid
         if not other_uuid:
             return
@@ -424,6 +442,8 @@ class State:
         other = self.channels.get(other_uuid)
         if other is not None:
             other.bridged_to = channel.uuid
+        if self.direct:
+            direct.bridged(self, channel.uuid, other_uuid, e.ts, out)
         self._follow(channel, other_uuid, other, e.other_name, e.ts, out)
         if other is not None:
             self._follow(other, channel.uuid, channel, channel.name, e.ts, out)
@@ -483,9 +503,13 @@ class State:
         channel = self._channel(e)
         channel.hung_up = True
         channel.hangup_cause = e.hangup_cause or channel.hangup_cause
+        if self.direct:
+            direct.hangup(self, e.uuid, e.ts, channel.hangup_cause, out)
 
     def _on_destroy(self, e: ev.ChannelEvent, out: Out) -> None:
         self.channels.pop(e.uuid, None)
+        if self.direct:
+            direct.hangup(self, e.uuid, e.ts, e.hangup_cause, out)
 
     def _on_registration(self, e: ev.Registration, out: Out) -> None:
         key = f"{e.user}@{e.domain}"

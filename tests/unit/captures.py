@@ -85,3 +85,21 @@ def api_replies(scenario: str) -> dict[str, list[str]]:
     for command, body in zip(commands, bodies):
         out.setdefault(command, []).append(body)
     return out
+
+
+# --- hand-made events, for the edge cases no recording shows ---------------------------
+
+def cc(action: str, ts: int, **headers: str) -> dict[str, str]:
+    """A ``callcenter::info`` event's headers (``CC_Agent`` -> ``CC-Agent``)."""
+    h = {"Event-Name": "CUSTOM", "Event-Subclass": "callcenter::info", "CC-Action": action,
+         "Event-Date-Timestamp": str(ts * 1_000_000)}
+    h.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return h
+
+
+def apply(state: State, *dicts: dict[str, str]) -> list[Change]:
+    """Feed header dicts to ``state``; the changes they made, in order."""
+    out: list[Change] = []
+    for h in dicts:
+        out.extend(state.apply(events.parse_event(h)))
+    return out

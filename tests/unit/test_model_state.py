@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from cti_middleware.events import parse_event
 from cti_middleware.model import State
 from cti_middleware.model import changes as C
 from cti_middleware.model.entities import contact_key
 from cti_middleware.model.state import blind_transfer_destination
-
-
-def cc(action: str, ts: int, **headers: str) -> dict[str, str]:
-    h = {"Event-Name": "CUSTOM", "Event-Subclass": "callcenter::info", "CC-Action": action,
-         "Event-Date-Timestamp": str(ts * 1_000_000)}
-    h.update({k.replace("_", "-"): v for k, v in headers.items()})
-    return h
-
-
-def apply(state: State, *dicts: dict[str, str]) -> list:
-    out: list = []
-    for h in dicts:
-        out.extend(state.apply(parse_event(h)))
-    return out
+from tests.unit.captures import apply, cc
 
 
 def test_member_that_joined_before_we_connected_is_recorded_from_the_end_event() -> None:
