@@ -270,7 +270,7 @@ def apply(
             try:
                 reply = api(cmd)
             except Exception as exc:  # noqa: BLE001 - a dead link must not stop the run
-                reply = f"-ERR {exc}"
+                reply = str(exc) if str(exc).startswith("-") else f"-ERR {exc}"
             if _succeeded(reply):
                 report.outcomes.append(Outcome(cmd, True, reply, attempt))
                 break
@@ -287,16 +287,27 @@ def read_actual(api: Callable[[str], str]) -> tuple[str, str, str]:
     return tuple(api(cmd) for cmd in LIST_COMMANDS)  # type: ignore[return-value]
 
 
-def sync(api: Callable[[str], str], *, remove_extra: bool = True, **apply_args) -> Report:
+def sync(
+    api: Callable[[str], str],
+    *,
+    remove_extra: bool = True,
+    drift: bool = True,
+    **apply_args,
+) -> Report:
     """Make mod_callcenter match the store now (on connect and after edits).
 
-    Differences found are logged as drift before they are corrected.
+    With ``drift`` (a connect or periodic check) every difference is logged
+    as drift before it is corrected; after an edit through the API the
+    commands are the edit itself and are logged as applied changes.
     """
     queues, agents, tiers = routing.provisioning_snapshot()
     desired = desired_from_models(queues, agents, tiers)
     commands = reconcile(desired, *read_actual(api), remove_extra=remove_extra)
     for cmd in commands:
-        log.warning("mod_callcenter drift, correcting: %s", cmd)
+        if drift:
+            log.warning("mod_callcenter drift, correcting: %s", cmd)
+        else:
+            log.info("mod_callcenter change: %s", cmd)
     report = apply(commands, api, **apply_args)
     if commands:
         log.info(

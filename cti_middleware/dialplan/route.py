@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..store import routing
+from ..store import callbacks, routing
 from ..store.phones import normalize_number
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ def _entry(
         values = _base(call, settings, ep, lang)
     values["customer"] = customer
     if not routing.is_open(ep.calendar, now, ep.timezone):
-        return Step("after_hours.xml.j2", values)
+        return _voicemail(call, ep, values, "after_hours.xml.j2")
     if ep.language_menu and customer is None:
         return Step("language_menu.xml.j2", values)
     if ep.main_menu:
@@ -264,7 +264,7 @@ def _menu_choice(call, settings, ep, lang, digit, agent_status, values) -> Step:
     if digit == "1":
         return Step("self_service.xml.j2", values)
     if digit == "2":
-        return Step("voicemail.xml.j2", values)
+        return _voicemail(call, ep, values)
     # "0", or no valid choice after every try: a person is the safe default.
     return _queue_step(call, settings, ep, lang, agent_status)
 
@@ -294,7 +294,7 @@ def _after_queue(
         if action == "callback":
             return Step("callback_offer.xml.j2", values)
         if action == "voicemail":
-            return Step("voicemail.xml.j2", values)
+            return _voicemail(call, ep, values)
     if "cc_cause" not in call.variables and call.variables.get("cti_queue_tried") != "true":
         # The sticky agent did not answer: now the queue (sticky is off
         # because cti_sticky_tried is set).
@@ -307,7 +307,7 @@ def _callback_choice(call: Call, ep, digit: str | None, values: dict[str, Any]) 
         request_callback(call, ep)
         return Step("callback_confirmed.xml.j2", values)
     if digit == "2":
-        return Step("voicemail.xml.j2", values)
+        return _voicemail(call, ep, values)
     return Step("callback_offer.xml.j2", values)
 
 
@@ -393,14 +393,41 @@ def request_callback(call: Call, ep: routing.EntryPoint) -> None:
         return
     customer = _customer(number)
     with connection():
-        WorkOrder.create(
+        order = WorkOrder.create(
             type="callback",
             status="new",
             summary=f"Callback requested to {number} ({ep.dnis})",
             customer=customer,
             call_uuid=call.uuid if UUID.fullmatch(call.uuid or "") else None,
         )
+    callbacks.requested_task(order, number, queue=_task_queue(call, ep))
     log.info("callback requested for %s on call %s", number, call.uuid)
+
+
+def _voicemail(call: Call, ep: routing.EntryPoint, values: dict[str, Any],
+               template: str = "voicemail.xml.j2") -> Step:
+    """A step that ends in the voicemail box; the caller also gets a callback task.
+
+    The task is made here, when FreeSWITCH asks for the step, with the path
+    the step records the message to (``record_session`` beside mod_voicemail,
+    whose own file name is chosen inside the module and never reported on the
+    channel). So no ESL event is needed, and a caller who hangs up instead of
+    pressing # still gets called back.
+    """
+    if ep.voicemail_box and UUID.fullmatch(call.uuid or ""):
+        path = f"{values['recordings_dir']}/voicemail/{call.uuid}.wav"
+        callbacks.voicemail_task(call.caller_number, queue=_task_queue(call, ep),
+                                 call_uuid=call.uuid, recording_path=path)
+        values["voicemail_recording"] = path
+    return Step(template, values)
+
+
+def _task_queue(call: Call, ep: routing.EntryPoint) -> str | None:
+    """The queue a callback task of this call belongs to: the one it waited in, else the entry point's."""
+    queue = call.variables.get("cc_queue", "")
+    if routing.QUEUE_NAME.fullmatch(queue):
+        return queue
+    return ep.queue.name if ep.queue_id else None
 
 
 def parse_recording_path(path: str) -> tuple[str, str] | None:
