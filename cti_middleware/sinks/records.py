@@ -3,7 +3,10 @@
 Writes happen in a worker greenlet fed by a bounded queue, so a slow database never
 holds up the event path; a failed write is retried with backoff rather than dropped,
 and only a queue that stays full (a database gone for a long time) loses records,
-loudly.
+loudly. The worker runs below the screen pops: it waits for the hub to go idle
+(at most ``max_delay`` seconds) and then writes what has gathered, one record at a
+time in queue order, yielding between writes, so a call's writes stay in order and
+a pop arriving meanwhile goes first.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import gevent.queue
 
 from ..model.changes import CallBridged, CallEnded, Change
 from ..store.errors import DB_ERRORS
+from .background import wait_for_idle
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +36,16 @@ class CallRecordSink:
     """Queues call-record upserts and writes them in the background."""
 
     def __init__(self, write: Writer, on_bridged: Callable[[str, str], None] | None = None,
-                 max_pending: int = 100000, retry_cap: float = 30.0) -> None:
+                 max_pending: int = 100000, retry_cap: float = 30.0,
+                 on_ended: Callable[[str], None] | None = None, max_batch: int = 200,
+                 max_delay: float = 0.25) -> None:
         self.write = write
+        self.on_ended = on_ended  # told after a finished call's record is written; must not block
         self.on_bridged = on_bridged
         self.pending: gevent.queue.JoinableQueue = gevent.queue.JoinableQueue(maxsize=max_pending)
         self.retry_cap = retry_cap
+        self.max_batch = max_batch
+        self.max_delay = max_delay
         self.written = 0
         self.lost = 0
         self._worker = gevent.spawn(self._run)
@@ -67,19 +76,27 @@ class CallRecordSink:
 
     def _run(self) -> None:
         while True:
-            call_uuid, fields = self.pending.get()
-            delay = 0.5
-            while True:
-                try:
-                    self.write(call_uuid, **fields)
-                    self.written += 1
-                    self.pending.task_done()
-                    break
-                except DB_ERRORS as exc:
-                    log.error("writing call record %s failed (%s); retrying in %.1fs",
-                              call_uuid, exc, delay)
-                    gevent.sleep(delay)
-                    delay = min(self.retry_cap, delay * 2)
+            self.pending.peek()
+            wait_for_idle(self.max_delay)
+            for _ in range(min(self.max_batch, self.pending.qsize())):
+                self._write_one(*self.pending.get_nowait())
+                gevent.sleep(0)
+
+    def _write_one(self, call_uuid: str, fields: dict[str, Any]) -> None:
+        delay = 0.5
+        while True:
+            try:
+                self.write(call_uuid, **fields)
+                self.written += 1
+                if self.on_ended is not None and fields.get("ended_at") is not None:
+                    self.on_ended(call_uuid)
+                self.pending.task_done()
+                return
+            except DB_ERRORS as exc:
+                log.error("writing call record %s failed (%s); retrying in %.1fs",
+                          call_uuid, exc, delay)
+                gevent.sleep(delay)
+                delay = min(self.retry_cap, delay * 2)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued record is written (for shutdown and tests)."""

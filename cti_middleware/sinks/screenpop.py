@@ -22,14 +22,17 @@ from ..model.changes import (
     CallFollowed,
     CallOffered,
     Change,
+    MemberJoined,
     OfferWithdrawn,
 )
 from ..store.errors import DB_ERRORS
+from ..store.recordings import recording_ids
 from .sockets import AGENT_NS, SUPERVISOR_NS, agent_room
 
 log = logging.getLogger(__name__)
 
 Lookup = Callable[[str], tuple[dict[str, Any] | None, str | None]]
+RecordingIds = Callable[[list[str]], dict[str, int]]
 
 
 class _CallInfo:
@@ -47,9 +50,11 @@ class ScreenPopSink:
     """Turns offers, bridges and transfers into ``screen.pop`` events for the right agent."""
 
     def __init__(self, emit: Callable[..., Any], lookup: Lookup, pool_size: int = 64,
-                 remember: int = 10000, lookup_timeout: float = 5.0) -> None:
+                 remember: int = 10000, lookup_timeout: float = 5.0,
+                 recordings: RecordingIds | None = recording_ids) -> None:
         self.emit = emit
         self.lookup = lookup
+        self.recordings = recordings
         self.pool = gevent.pool.Pool(pool_size)
         self.remember = remember
         self.lookup_timeout = lookup_timeout
@@ -66,15 +71,33 @@ class ScreenPopSink:
             self.calls[member_uuid] = info
             while len(self.calls) > self.remember:
                 self.calls.popitem(last=False)
+        elif info.offered_at is None:
+            info.offered_at = offered_at  # looked up when the caller joined, offered now
         return info
 
     def _lookup(self, number: str, result: gevent.event.AsyncResult) -> None:
         try:
-            result.set(self.lookup(number))
+            found = self.lookup(number)
         except DB_ERRORS as exc:
             # A database that went away costs the pop its customer card, not the pop.
             log.error("customer lookup for a screen pop failed: %s", exc)
-            result.set((None, None))
+            found = (None, None)
+        self._mark_recordings(found[0])
+        result.set(found)
+
+    def _mark_recordings(self, customer: dict[str, Any] | None) -> None:
+        """Give each past call its ``recording_id`` (or None) so the desktop can offer playback;
+        without the recordings index the history just shows no playback."""
+        calls = customer.get("calls") if isinstance(customer, dict) else None
+        if not calls or self.recordings is None:
+            return
+        try:
+            ids = self.recordings([c.get("call_uuid") for c in calls])
+        except DB_ERRORS as exc:
+            log.warning("recordings of a screen pop's history not looked up: %s", exc)
+            ids = {}
+        for call in calls:
+            call["recording_id"] = ids.get(call.get("call_uuid"))
 
     def attach(self, member_uuid: str, data: dict[str, Any]) -> None:
         """Notes or a draft work order an agent attached; they travel with the call."""
@@ -93,18 +116,30 @@ class ScreenPopSink:
         self.pool.spawn(self._pop, info, agent, member.uuid, stage, member.queue,
                         member.caller_number, member.caller_name, member.answered_at, None)
 
+    def repop_direct(self, agent: str, call: Any) -> None:
+        """The same for a call the dialplan bridged straight to the agent (sticky routing)."""
+        info = self._info(call.call_uuid, call.caller_number, call.queue, call.offered_at)
+        stage = "bridged" if call.bridged_at is not None else "offered"
+        self.pool.spawn(self._pop, info, agent, call.call_uuid, stage, call.queue,
+                        call.caller_number, call.caller_name, call.answered_at, None, call.route)
+
     # --- changes -----------------------------------------------------------------------
     def handle(self, change: Change) -> None:
-        if isinstance(change, CallOffered):
+        if isinstance(change, MemberJoined):
+            # mod_callcenter offers the call some 20 ms later: look the caller up now
+            # so the card is (nearly) ready when the pop goes out.
+            self._info(change.member_uuid, change.caller_number, change.queue)
+        elif isinstance(change, CallOffered):
             info = self._info(change.member_uuid, change.caller_number, change.queue,
                               change.offered_at)
             self.pool.spawn(self._pop, info, change.agent, change.member_uuid, "offered",
-                            change.queue, change.caller_number, change.caller_name, None, None)
+                            change.queue, change.caller_number, change.caller_name, None, None,
+                            change.route)
         elif isinstance(change, CallBridged):
             info = self._info(change.member_uuid, change.caller_number, change.queue)
             self.pool.spawn(self._pop, info, change.agent, change.member_uuid, "bridged",
                             change.queue, change.caller_number, change.caller_name,
-                            change.answered_at, None)
+                            change.answered_at, None, change.route)
         elif isinstance(change, CallFollowed) and change.to_agent:
             info = self._info(change.member_uuid, change.caller_number, change.queue)
             self.pool.spawn(self._pop, info, change.to_agent, change.member_uuid, "bridged",
@@ -120,7 +155,7 @@ class ScreenPopSink:
 
     def _pop(self, info: _CallInfo, agent: str, member_uuid: str, stage: str, queue: str | None,
              number: str, name: str, answered_at: float | None,
-             transferred_from: str | None) -> None:
+             transferred_from: str | None, route: str = "queue") -> None:
         try:
             customer, region = info.lookup.get(timeout=self.lookup_timeout)
         except gevent.Timeout:
@@ -131,5 +166,6 @@ class ScreenPopSink:
             offered_at=info.offered_at, answered_at=answered_at, attached=info.attached,
             transferred_from=transferred_from,
         )
+        payload["route"] = route  # "sticky": the dialplan rang this agent directly
         self.emit("screen.pop", payload, to=agent_room(agent), namespace=AGENT_NS)
         self.emit("screen.pop", payload, to="supervisors", namespace=SUPERVISOR_NS)
