@@ -150,9 +150,15 @@ def outbound_call(agent_dial_string: str, number: str, caller_id_number: str,
             f"{check('number', number)} XML {check('context', context)}")
 
 
+# The target is the agent's leg. FreeSWITCH's eavesdrop mixes the supervisor into what that
+# leg *reads* for ``whisper_aleg`` (so the customer hears it) and into what it *writes* for
+# ``whisper_bleg`` (so the agent hears it): whispering to the agent is the b-leg flag.
+# Barge is eavesdrop with both flags rather than ``three_way``, which has the same audio but
+# no key menu, so a barge could never be switched back to listen or whisper.
 EAVESDROP_MODES = {
     "listen": [],
-    "whisper": [("eavesdrop_whisper_aleg", "true")],
+    "whisper": [("eavesdrop_whisper_bleg", "true")],
+    "barge": [("eavesdrop_whisper_aleg", "true"), ("eavesdrop_whisper_bleg", "true")],
 }
 
 # Keys of FreeSWITCH's eavesdrop menu, pressed on the supervisor's leg to switch mode
@@ -170,9 +176,8 @@ def eavesdrop(supervisor_dial_string: str, target_uuid: str, mode: str, supervis
         ("eavesdrop_enable_dtmf", "true"),
         *EAVESDROP_MODES.get(mode, []),
     ]
-    app = "three_way" if mode == "barge" else "eavesdrop"
     return (f"originate {_vars(pairs)}{check('dial_string', supervisor_dial_string)} "
-            f"&{app}({check('uuid', target_uuid)})")
+            f"&eavesdrop({check('uuid', target_uuid)})")
 
 
 def intercept(supervisor_dial_string: str, customer_leg: str, supervisor: str) -> str:

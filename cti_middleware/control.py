@@ -58,10 +58,25 @@ class ControlError(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks: the logged-in agent id and its role."""
+    """Who asks: the logged-in agent id and its role.
+
+    An API token acts as ``token:<id>`` with role ``crm`` (so the audit names it) and
+    ``queues`` holding its queue limit (None: every queue).
+    """
 
     agent: str
     role: str
+    queues: frozenset[str] | None = None
+
+
+TOKEN_ROLE = "crm"
+# What a CRM may do for an agent; everything else stays with the agent's own desktop.
+TOKEN_ACTIONS = frozenset({"call.dial", "call.hangup"})
+
+
+def token_actor(token_id: int, queues: Iterable[str] | None) -> Actor:
+    """The actor of an API token, limited to ``queues`` if given."""
+    return Actor(f"token:{token_id}", TOKEN_ROLE, None if queues is None else frozenset(queues))
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,71 @@ class MonitorSession:
     agent: str
     leg: str
     mode: str
+
+
+ON_BREAK = "On Break"
+
+
+class BreakReasons:
+    """Why each agent is on break, shared by control (which learns it) and every
+    ``agent.state`` payload (which shows it).
+
+    A reason is recorded before the switch is asked for On Break, so the status event
+    that answers finds it; it is forgotten the first time the agent is seen off break
+    afterwards, whoever made that change (the agent, a supervisor, the switch).
+    """
+
+    def __init__(self) -> None:
+        self._reasons: dict[str, str] = {}
+        self._seen_on_break: set[str] = set()
+        # Told when an agent already On Break gets another reason: the switch reports
+        # no change then, so nothing else would show the new reason.
+        self._listeners: list[Callable[[str], None]] = []
+
+    def subscribe(self, listener: Callable[[str], None]) -> None:
+        self._listeners.append(listener)
+
+    def announce(self, agent: str) -> None:
+        """Tell the listeners ``agent``'s reason changed while the status did not."""
+        for listener in self._listeners:
+            try:
+                listener(agent)
+            except Exception:  # showing the reason late must not fail the request
+                log.exception("break reason listener failed for %s", agent)
+
+    def set(self, agent: str, reason: str, on_break_now: bool = False) -> str | None:
+        """Record ``reason``; returns the previous one so a failed request can put it back."""
+        previous = self._reasons.get(agent)
+        self._reasons[agent] = reason
+        if on_break_now:
+            self._seen_on_break.add(agent)
+        else:
+            self._seen_on_break.discard(agent)
+        return previous
+
+    def restore(self, agent: str, previous: str | None) -> None:
+        if previous is None:
+            self.clear(agent)
+        else:
+            self._reasons[agent] = previous
+
+    def clear(self, agent: str) -> None:
+        self._reasons.pop(agent, None)
+        self._seen_on_break.discard(agent)
+
+    def get(self, agent: str) -> str | None:
+        return self._reasons.get(agent)
+
+    def current(self, agent: str, status: str | None) -> str | None:
+        """The reason to show with ``status``; forgets it once the break is over."""
+        if agent not in self._reasons:
+            return None
+        if status == ON_BREAK:
+            self._seen_on_break.add(agent)
+            return self._reasons[agent]
+        if agent in self._seen_on_break:
+            self.clear(agent)
+        return None
 
 
 def _arg(arguments: dict[str, Any], name: str, kind: str) -> str:
@@ -120,6 +200,7 @@ class CallControl:
         context: str = "default",
         queue_extensions: dict[str, str] | None = None,
         originate_timeout: float = 60.0,
+        reasons: BreakReasons | None = None,
     ) -> None:
         self.state = state
         self.api = api
@@ -132,7 +213,7 @@ class CallControl:
         self.context = commands.check("context", context)
         self.queue_extensions = dict(queue_extensions or {})
         self.originate_timeout = originate_timeout
-        self.reasons: dict[str, str] = {}
+        self.reasons = reasons if reasons is not None else BreakReasons()
         self.sessions: dict[str, MonitorSession] = {}
         self.actions: dict[str, Callable[[Actor, dict[str, Any]], dict[str, Any]]] = {
             "agent.login": self.agent_login,
@@ -165,6 +246,8 @@ class CallControl:
             handler = self.actions.get(action)
             if handler is None:
                 raise ControlError(INVALID_ARGUMENT, f"unknown action {action[:40]!r}")
+            if actor.role == TOKEN_ROLE and action not in TOKEN_ACTIONS:
+                raise ControlError(FORBIDDEN, "not allowed for an API token")
             if arguments is None:
                 arguments = {}
             if not isinstance(arguments, dict):
@@ -183,6 +266,24 @@ class CallControl:
     def not_ready_reason(self, agent: str) -> str | None:
         """Why an agent is on break, as last chosen through control (None if unknown)."""
         return self.reasons.get(agent)
+
+    def _break_for(self, agent: str, reason: str) -> None:
+        """On Break with ``reason``, recorded first so the switch's status event carries it."""
+        record = self.state.agents.get(agent)
+        on_break = record is not None and record.status == ON_BREAK
+        previous = self.reasons.set(agent, reason, on_break)
+        try:
+            self._set_status(agent, ON_BREAK)
+        except ControlError:
+            self.reasons.restore(agent, previous)
+            raise
+        if on_break and previous != reason:  # no status change will carry the new reason
+            self.reasons.announce(agent)
+
+    def _checked_reason(self, reason: Any) -> str:
+        if not isinstance(reason, str) or reason not in self.not_ready_reasons:
+            raise ControlError(INVALID_ARGUMENT, "reason must be one of " + ", ".join(self.not_ready_reasons))
+        return reason
 
     def _write_audit(self, actor: Actor, action: str, arguments: Any, result: str) -> None:
         recorded = arguments if isinstance(arguments, dict) else {"value": repr(arguments)[:200]}
@@ -215,17 +316,17 @@ class CallControl:
 
     def agent_login(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
         self._set_status(actor.agent, "Available")
-        self.reasons.pop(actor.agent, None)
+        self.reasons.clear(actor.agent)
         return {"status": "Available"}
 
     def agent_logout(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
         self._set_status(actor.agent, "Logged Out")
-        self.reasons.pop(actor.agent, None)
+        self.reasons.clear(actor.agent)
         return {"status": "Logged Out"}
 
     def agent_ready(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
         self._set_status(actor.agent, "Available")
-        self.reasons.pop(actor.agent, None)
+        self.reasons.clear(actor.agent)
         record = self.state.agents.get(actor.agent)
         if record is not None and record.state == "Idle":
             # Idle means "do not offer": ready ends manual wrap-up too.
@@ -233,12 +334,9 @@ class CallControl:
         return {"status": "Available"}
 
     def agent_not_ready(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
-        reason = arguments.get("reason")
-        if not isinstance(reason, str) or reason not in self.not_ready_reasons:
-            raise ControlError(INVALID_ARGUMENT, "reason must be one of " + ", ".join(self.not_ready_reasons))
-        self._set_status(actor.agent, "On Break")
-        self.reasons[actor.agent] = reason
-        return {"status": "On Break", "reason": reason}
+        reason = self._checked_reason(arguments.get("reason"))
+        self._break_for(actor.agent, reason)
+        return {"status": ON_BREAK, "reason": reason}
 
     def agent_wrapup(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
         self._switch(commands.agent_set_state(actor.agent, "Idle"))
@@ -282,7 +380,26 @@ class CallControl:
             return legs
         if actor.role == "supervisor" and any(self._supervises(actor, a) for a in legs.owners):
             return legs
+        if actor.role == TOKEN_ROLE and any(self._token_covers(actor, a) for a in legs.owners):
+            return legs
         raise ControlError(FORBIDDEN, "not your call")
+
+    def _token_covers(self, actor: Actor, agent: str) -> bool:
+        """Whether a token's queue limit includes a queue ``agent`` serves."""
+        if actor.queues is None:
+            return True
+        return any(t.agent == agent and t.queue in actor.queues for t in self.tiers())
+
+    def _dialing_agent(self, actor: Actor, arguments: dict[str, Any]) -> str:
+        """Whose phone rings first: the actor's own, or for a token the named agent's."""
+        if actor.role != TOKEN_ROLE:
+            return actor.agent
+        agent = _arg(arguments, "agent", "agent")
+        if agent not in self.state.agents:
+            raise ControlError(NOT_FOUND, "no such agent")
+        if not self._token_covers(actor, agent):
+            raise ControlError(FORBIDDEN, "the agent serves none of the token's queues")
+        return agent
 
     def _agent_leg(self, actor: Actor, legs: CallLegs) -> str:
         if legs.agent_leg:
@@ -369,9 +486,10 @@ class CallControl:
         return {}
 
     def call_dial(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
+        agent = self._dialing_agent(actor, arguments)
         number = _arg(arguments, "number", "number")
-        command = commands.outbound_call(self._phone_of(actor.agent), number, self.caller_id,
-                                         context=self.context, agent=actor.agent)
+        command = commands.outbound_call(self._phone_of(agent), number, self.caller_id,
+                                         context=self.context, agent=agent)
         reply = self._switch(command, background=True)
         return {"uuid": reply.strip().removeprefix("+OK").strip() or None}
 
@@ -438,7 +556,8 @@ class CallControl:
             try:
                 self._switch(commands.recv_dtmf(session.leg, commands.EAVESDROP_KEYS[mode]))
             except ControlError as exc:
-                if exc.code != SWITCH_ERROR or "no such" not in exc.message.lower():
+                gone = ("no such", "cannot locate session")  # uuid_recv_dtmf says the latter
+                if exc.code != SWITCH_ERROR or not any(text in exc.message.lower() for text in gone):
                     raise
                 # The supervisor hung up meanwhile: start a new session below.
                 self.sessions.pop(actor.agent, None)
@@ -476,9 +595,13 @@ class CallControl:
         status = arguments.get("status")
         if status not in FORCE_STATUSES:
             raise ControlError(INVALID_ARGUMENT, "status must be one of " + ", ".join(FORCE_STATUSES))
+        if status == ON_BREAK and arguments.get("reason") is not None:
+            reason = self._checked_reason(arguments.get("reason"))
+            self._break_for(record.name, reason)
+            return {"status": status, "reason": reason}
+        # A break the supervisor imposes has no reason of the agent's.
+        self.reasons.clear(record.name)
         self._set_status(record.name, status)
-        if status != "On Break":
-            self.reasons.pop(record.name, None)
         return {"status": status}
 
     def supervisor_release(self, actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -509,6 +632,7 @@ def from_runtime(runtime: Any) -> CallControl:
         not_ready_reasons=runtime.settings.not_ready_reasons,
         attach=runtime.screen_pops.attach,
         caller_id=_configured_caller_id(),
+        reasons=getattr(runtime, "break_reasons", None),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify, request
 
 from ..store.audit import audit
+from ..store.callbacks import CallbackTask
 from ..store.customers import add_customer, phones_of
 from ..store.db import connected, database, to_epoch, utcnow
 from ..store.models import (
@@ -20,6 +21,7 @@ from ..store.models import (
     WorkOrder,
 )
 from ..store.phones import normalize_number
+from ..store.recordings import recording_ids
 from ..store.validate import DuplicateError, StoreError, text
 from .auth import actor, require
 from .blueprint import api_bp
@@ -32,7 +34,7 @@ EDITABLE = {
     "address": string(ADDRESS_MAX),
     "region": string(64),
     "vip": boolean(),
-    "vip_level": integer(),
+    "vip_level": integer(nullable=False),  # the column is NOT NULL
     "notes": string(NOTES_MAX),
     "preferred_language": string(LANGUAGE_MAX),
 }
@@ -136,13 +138,13 @@ def update_customer(customer_id: int) -> Any:
 @require("data:write")
 @connected
 def merge_customers(customer_id: int, other_id: int) -> Any:
-    """Fold ``other_id`` into ``customer_id``: numbers, orders and calls move,
+    """Fold ``other_id`` into ``customer_id``: numbers, orders, calls and callbacks move,
     empty fields are filled from the other record, then it is deleted."""
     if customer_id == other_id:
         raise ApiError(400, "cannot merge a customer into itself")
     with database.atomic():
         keep, other = _get(customer_id), _get(other_id)
-        for model in (CustomerPhone, WorkOrder, CallRecord):
+        for model in (CustomerPhone, WorkOrder, CallRecord, CallbackTask):
             model.update(customer=keep.id).where(model.customer == other.id).execute()
         for name in ("address", "region", "notes", "preferred_language", "last_agent"):
             if not getattr(keep, name) and getattr(other, name):
@@ -156,11 +158,17 @@ def merge_customers(customer_id: int, other_id: int) -> Any:
     return jsonify(customer_to_dict(keep))
 
 
-def _history_item_call(row: CallRecord) -> dict[str, Any]:
+def _audio(recording_id: int | None) -> str | None:
+    return f"/api/recordings/{recording_id}/audio" if recording_id is not None else None
+
+
+def _history_item_call(row: CallRecord, recordings: dict[str, int]) -> dict[str, Any]:
+    recording_id = recordings.get(row.call_uuid)
     return {
         "kind": "call", "at": to_epoch(row.joined_at or row.ended_at), "call_uuid": row.call_uuid,
         "queue": row.queue, "agent": row.agent, "answered_at": to_epoch(row.answered_at),
         "ended_at": to_epoch(row.ended_at), "abandoned": bool(row.abandoned),
+        "recording_id": recording_id, "audio": _audio(recording_id),
     }
 
 
@@ -171,14 +179,29 @@ def _history_item_order(row: WorkOrder) -> dict[str, Any]:
     }
 
 
+def _history_item_task(row: CallbackTask, recordings: dict[str, int]) -> dict[str, Any]:
+    item = {
+        "kind": "callback", "at": to_epoch(row.created_at), "id": row.id, "source": row.source,
+        "status": row.status, "result": row.result, "score": row.score, "reason": row.reason,
+        "number": row.number, "queue": row.queue, "agent": row.agent, "attempts": row.attempts,
+        "work_order_id": row.work_order_id,
+    }
+    if row.source == "voicemail":
+        recording_id = recordings.get(row.origin_call_uuid or "")
+        item.update(kind="voicemail", call_uuid=row.origin_call_uuid, recording_path=row.recording_path,
+                    recording_id=recording_id, audio=_audio(recording_id))
+    return item
+
+
 @api_bp.get("/customers/<int:customer_id>/history")
 @require("data:read")
 @connected
 def customer_history(customer_id: int) -> Any:
-    """Calls and work orders in one newest-first timeline, paginated.
+    """Calls, work orders, callback tasks and voicemails in one newest-first
+    timeline, paginated.
 
     Each source is read only as deep as the requested page reaches, then
-    the two sorted lists are merged.
+    the sorted lists are merged; recordings are looked up for the rows read.
     """
     _get(customer_id)
     page, per_page = page_args()
@@ -191,11 +214,18 @@ def customer_history(customer_id: int) -> Any:
         WorkOrder.select().where(WorkOrder.customer == customer_id)
         .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
     )
-    items = [_history_item_call(r) for r in calls.limit(depth)]
+    tasks = (
+        CallbackTask.select().where(CallbackTask.customer == customer_id)
+        .order_by(CallbackTask.created_at.desc(), CallbackTask.id.desc())
+    )
+    call_rows, task_rows = list(calls.limit(depth)), list(tasks.limit(depth))
+    recordings = recording_ids([r.call_uuid for r in call_rows]
+                               + [t.origin_call_uuid for t in task_rows if t.source == "voicemail"])
+    items = [_history_item_call(r, recordings) for r in call_rows]
     items += [_history_item_order(r) for r in orders.limit(depth)]
+    items += [_history_item_task(r, recordings) for r in task_rows]
     items.sort(key=lambda item: item["at"] or 0.0, reverse=True)
     return jsonify({
         "items": items[depth - per_page:depth], "page": page, "per_page": per_page,
-        "total": calls.count() + orders.count(),
+        "total": calls.count() + orders.count() + tasks.count(),
     })
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 CODES = {
@@ -21,7 +21,9 @@ CODES = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    416: "range_not_satisfiable",
     422: "validation",
+    500: "internal",
 }
 
 
@@ -40,8 +42,29 @@ def error_response(status: int, code: str, message: str) -> tuple[Any, int]:
     return jsonify({"error": code, "message": message}), status
 
 
+# Row ids are 64-bit in every back-end; a larger id in a path names nothing, and
+# passing it on would overflow the database driver instead.
+ID_MAX = 2**63 - 1
+
+
+def _reject_unstorable_input(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Refuse, before any view runs, what no database could compare against:
+    ids beyond 64 bits and NUL characters (PostgreSQL text cannot hold them)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and abs(value) > ID_MAX:
+            raise ApiError(404, f"no such {name.removesuffix('_id') or name} {value}")
+        if isinstance(value, str) and "\x00" in value:
+            raise ApiError(404, f"{name} contains a NUL character")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise ApiError(400, f"query parameter {name!r} contains a NUL character")
+
+
 def register_error_handlers(bp: Blueprint) -> None:
-    """Render :class:`ApiError` and HTTP exceptions raised in ``bp`` as JSON."""
+    """Render :class:`ApiError` and HTTP exceptions raised in ``bp`` as JSON,
+    and check path and query values every view would otherwise pass on."""
+
+    bp.url_value_preprocessor(_reject_unstorable_input)
 
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Any, int]:

@@ -17,11 +17,12 @@ from ..store.webhooks import (
     delivery_to_dict,
     redeliver,
     subscription_to_dict,
+    subscriptions_changed,
 )
 from .auth import actor, require
 from .blueprint import api_bp
 from .errors import ApiError
-from .params import body, paginate, string, string_list
+from .params import body, no_content, paginate, string, string_list
 
 CREATE = {
     "url": string(URL_MAX, required=True),
@@ -67,8 +68,9 @@ def create_webhook() -> Any:
 def delete_webhook(sub_id: int) -> Any:
     sub = _subscription(sub_id)
     sub.delete_instance()
+    subscriptions_changed()
     audit(actor(), "webhook.delete", f"webhook:{sub_id}", {"url": sub.url}, "ok")
-    return "", 204
+    return no_content()
 
 
 @api_bp.get("/webhooks/<int:sub_id>/deliveries")

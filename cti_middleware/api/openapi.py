@@ -13,6 +13,7 @@ from flask import jsonify
 from ..store.webhooks import EVENT_TYPES
 from ..store.workflow import SEVERITIES, STATUSES
 from .blueprint import api_bp
+from .errors import CODES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -32,7 +33,10 @@ def _page_of(name: str) -> dict[str, Any]:
         "items": {"type": "array", "items": _ref(name)}}}]}
 
 
-ERRORS = {"401": _error("missing, invalid or revoked token"),
+# Every operation can answer these: the blueprint refuses NUL characters in any
+# query or path value (400) before the token is even checked.
+ERRORS = {"400": _error("invalid argument"),
+          "401": _error("missing, invalid or revoked token"),
           "403": _error("token lacks a required scope")}
 
 
@@ -87,25 +91,44 @@ def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, 
     return schema
 
 
+def _closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request body that rejects unknown fields (they answer 422)."""
+    return {**schema, "additionalProperties": False}
+
+
 CUSTOMER_FIELDS = {"name": S, "address": NS, "region": NS, "vip": B, "vip_level": I,
                    "notes": NS, "preferred_language": NS}
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": {"type": "string", "enum": [
-        "invalid_argument", "unauthorized", "forbidden", "not_found", "conflict",
-        "illegal_transition", "too_large", "validation", "method_not_allowed"]},
-        "message": S}, ["error", "message"]),
+    "Error": _obj({"error": {"type": "string", "enum": sorted(
+        {*CODES.values(), "illegal_transition"})}, "message": S}, ["error", "message"]),
     "Page": _obj({"items": {"type": "array", "items": {}}, "page": I, "per_page": I,
                   "total": I}, ["items", "page", "per_page", "total"]),
     "Customer": _obj({"id": I, **CUSTOMER_FIELDS, "phones": {"type": "array", "items": S},
                       "last_agent": NS, "created_at": N, "updated_at": N}),
-    "CustomerCreate": _obj({**CUSTOMER_FIELDS, "phones": {
-        "type": "array", "items": S, "minItems": 1, "maxItems": 20}}, ["name", "phones"]),
-    "CustomerUpdate": _obj(CUSTOMER_FIELDS),
-    "HistoryItem": _obj({"kind": {"type": "string", "enum": ["call", "work_order"]},
-                         "at": NN}, ["kind", "at"]),
+    "CustomerCreate": _closed(_obj({**CUSTOMER_FIELDS, "phones": {
+        "type": "array", "items": S, "minItems": 1, "maxItems": 20}}, ["name", "phones"])),
+    "CustomerUpdate": _closed(_obj(CUSTOMER_FIELDS)),
+    "HistoryItem": _obj({
+        "kind": {"type": "string", "enum": ["call", "work_order", "callback", "voicemail"]},
+        "at": NN,
+        # call
+        "call_uuid": NS, "queue": NS, "agent": NS, "answered_at": NN, "ended_at": NN,
+        "abandoned": B,
+        "recording_id": {**I, "nullable": True,
+                         "description": "call and voicemail: the indexed recording, if any"},
+        "audio": {**NS, "description": "call and voicemail: /api/recordings/{id}/audio, if recorded"},
+        # work order, callback, voicemail
+        "id": I, "status": S, "type": S, "summary": S,
+        # callback and voicemail
+        "source": S, "result": NS, "score": {**I, "nullable": True}, "reason": NS, "number": S,
+        "attempts": I, "work_order_id": {**I, "nullable": True},
+        "recording_path": {**NS, "description": "voicemail: where the message was recorded"},
+    }, ["kind", "at"]),
     "WorkOrder": _obj({"id": I, "type": S, "status": {"type": "string", "enum": list(STATUSES)},
                        "summary": S, "details": NS, "customer_id": {**I, "nullable": True},
                        "agent": NS, "call_uuid": NS, "created_at": N, "updated_at": N,
+                       "department_id": {**I, "nullable": True}, "department": NS,
+                       "region": NS, "respond_by": NN, "due_at": NN, "overdue": B,
                        "fields": {"type": "object"}, "events": {"type": "array", "items": _obj({
                            "action": S, "from": NS, "to": S, "actor": S, "note": NS, "at": N})}}),
     "WorkOrderCreate": _obj({
@@ -122,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
                         "note": S}, ["to"]),
     "BlacklistEntry": _obj({"id": I, "number": S, "reason": NS, "added_by": NS,
                             "created_at": N, "expires_at": NN}),
-    "BlacklistCreate": _obj({"number": S, "reason": S, "expires_at": N}, ["number"]),
+    "BlacklistCreate": _closed(_obj({"number": S, "reason": NS, "expires_at": NN}, ["number"])),
     "CallRecord": _obj({"call_uuid": S, "caller_number": NS, "caller_name": NS,
                         "customer_id": {**I, "nullable": True}, "queue": NS, "agent": NS,
                         "joined_at": NN, "answered_at": NN, "ended_at": NN,
@@ -132,8 +155,9 @@ SCHEMAS: dict[str, Any] = {
     "Webhook": _obj({"id": I, "url": S, "events": {"type": "array", "items": {
         "type": "string", "enum": list(EVENT_TYPES)}}, "active": B, "created_by": NS,
         "created_at": N, "secret": {**S, "description": "only in the creation response"}}),
-    "WebhookCreate": _obj({"url": S, "events": {"type": "array", "items": {
-        "type": "string", "enum": list(EVENT_TYPES)}}, "secret": S}, ["url", "events"]),
+    "WebhookCreate": _closed(_obj({"url": S, "events": {"type": "array", "items": {
+        "type": "string", "enum": list(EVENT_TYPES)}, "minItems": 1, "maxItems": 10},
+        "secret": {**NS, "minLength": 16, "maxLength": 128}}, ["url", "events"])),
     "Delivery": _obj({"id": I, "event_id": S, "event_type": S, "subscription_id": I,
                       "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
                       "attempts": I, "next_attempt_at": NN, "last_error": NS,
@@ -164,7 +188,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/customers/{customer_id}/history": {
         "parameters": [_path("customer_id")],
-        "get": _op("Calls and work orders, newest first", R, ("200", _page_of("HistoryItem")),
+        "get": _op("Calls, work orders, callbacks and voicemails, newest first", R,
+                   ("200", _page_of("HistoryItem")),
                    params=PAGE, errors=("400", "404")),
     },
     "/api/workorders": {

@@ -7,17 +7,21 @@ misspelt field name is an error instead of being silently ignored.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from peewee import ModelSelect
 
 from .errors import ApiError
 
 PER_PAGE_DEFAULT = 20
 PER_PAGE_MAX = 100
+# Integers must fit the narrowest column they may land in (PostgreSQL INTEGER).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,8 @@ def number(required: bool = False) -> Field:
     return Field((int, float), required)
 
 
-def integer(required: bool = False) -> Field:
-    return Field((int,), required)
+def integer(required: bool = False, nullable: bool = True) -> Field:
+    return Field((int,), required, nullable=nullable)
 
 
 def boolean() -> Field:
@@ -62,6 +66,12 @@ def _check(name: str, value: Any, spec: Field) -> None:
     bad_bool = isinstance(value, bool) and bool not in spec.types
     if bad_bool or not isinstance(value, spec.types):
         raise ApiError(422, f"{name} must be {_type_name(spec.types)}")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
+        raise ApiError(422, f"{name} is out of range")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ApiError(422, f"{name} must be a finite number")
+    if isinstance(value, str) and "\x00" in value:
+        raise ApiError(422, f"{name} contains a NUL character")
     if isinstance(value, str) and spec.max_len is not None and len(value) > spec.max_len:
         raise ApiError(422, f"{name} is longer than {spec.max_len} characters")
     if isinstance(value, list):
@@ -69,8 +79,9 @@ def _check(name: str, value: Any, spec: Field) -> None:
         if len(value) > max_items:
             raise ApiError(422, f"{name} has more than {max_items} items")
         for item in value:
-            if not isinstance(item, str) or len(item) > max_len:
-                raise ApiError(422, f"{name} items must be strings of at most {max_len}")
+            if not isinstance(item, str) or len(item) > max_len or "\x00" in item:
+                raise ApiError(422, f"{name} items must be strings of at most {max_len} "
+                                    "characters, without NUL")
 
 
 def body(fields: Mapping[str, Field]) -> dict[str, Any]:
@@ -96,19 +107,28 @@ def query_float(name: str) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ApiError(400, f"{name} must be a number") from None
+    try:
+        datetime.fromtimestamp(value, UTC)  # the range the store can compare against
+    except (ValueError, OverflowError, OSError):
+        raise ApiError(400, f"{name} is out of range") from None
+    return value
 
 
 def query_int(name: str) -> int | None:
+    """An optional integer query parameter, within the range of a database column."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ApiError(400, f"{name} must be an integer") from None
+    if not INT_MIN <= value <= INT_MAX:
+        raise ApiError(400, f"{name} is out of range")
+    return value
 
 
 def page_args() -> tuple[int, int]:
@@ -131,3 +151,10 @@ def paginate(query: ModelSelect, render: Any) -> dict[str, Any]:
     rows = query.paginate(page, per_page)
     return {"items": [render(row) for row in rows], "page": page,
             "per_page": per_page, "total": total}
+
+
+def no_content() -> Response:
+    """A 204 with no Content-Type: there is no body for a type to describe."""
+    response = Response(status=204)
+    response.headers.remove("Content-Type")
+    return response

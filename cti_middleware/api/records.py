@@ -17,7 +17,7 @@ from ..store.validate import StoreError
 from .auth import actor, current_token, require
 from .blueprint import api_bp
 from .errors import ApiError
-from .params import body, number, paginate, query_float, string
+from .params import body, no_content, number, paginate, query_float, string
 
 BLACKLIST_CREATE = {
     "number": string(32, required=True),
@@ -78,7 +78,7 @@ def delete_blacklist(entry_id: int) -> Any:
         raise ApiError(404, f"no blacklist entry {entry_id}")
     entry.delete_instance()
     audit(actor(), "blacklist.remove", entry.number, {"id": entry_id}, "ok")
-    return "", 204
+    return no_content()
 
 
 def _visible_calls():

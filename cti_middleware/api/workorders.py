@@ -1,17 +1,29 @@
-"""Work-order endpoints: list, create (with per-type fields), read, transition."""
+"""Work-order endpoints: list, create (with per-type fields), read, transition.
+
+Creation dispatches the order (department, SLA deadlines; see
+:mod:`..store.dispatch`) and announces it through :mod:`.workorder_events`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from ..store.audit import audit
 from ..store.db import connected
+from ..store.dispatch import WorkOrderDispatch as Dispatch
+from ..store.dispatch import (
+    create_and_dispatch,
+    order_payload,
+    overdue_condition,
+    with_dispatch,
+)
 from ..store.models import (
     ADDRESS_MAX,
     AGENT_MAX,
     NAME_MAX,
+    REGION_MAX,
     SUMMARY_MAX,
     UUID_MAX,
     WORK_ORDER_TYPES,
@@ -22,15 +34,14 @@ from ..store.validate import StoreError
 from ..store.workflow import (
     STATUSES,
     IllegalTransition,
-    create_work_order,
     transition,
-    work_order_to_dict,
 )
 from ..store.workorders import DETAILS_MAX
 from .auth import actor, require
 from .blueprint import api_bp
 from .errors import ApiError
 from .params import body, integer, number, paginate, query_float, query_int, string
+from .workorder_events import notify, start_overdue_checker
 
 CREATE = {
     "type": string(32, required=True),
@@ -44,6 +55,7 @@ CREATE = {
     "address": string(ADDRESS_MAX),
     "severity": string(16),
     "against": string(NAME_MAX),
+    "region": string(REGION_MAX),
 }
 TYPED = ("window_start", "window_end", "address", "severity", "against")
 TRANSITION = {"to": string(32, required=True), "note": string(1000)}
@@ -71,13 +83,32 @@ def list_work_orders() -> Any:
     customer_id = query_int("customer_id")
     if customer_id is not None:
         query = query.where(WorkOrder.customer == customer_id)
+    query = _dispatch_filters(query)
     since, until = query_float("since"), query_float("until")
     if since is not None:
         query = query.where(WorkOrder.created_at >= since)
     if until is not None:
         query = query.where(WorkOrder.created_at < until)
     query = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
-    return jsonify(paginate(query, work_order_to_dict))
+    return jsonify(paginate(query, order_payload))
+
+
+def _dispatch_filters(query: Any) -> Any:
+    """``overdue`` (true/false) and ``department_id`` narrow the list."""
+    overdue = request.args.get("overdue")
+    department = query_int("department_id")
+    if overdue in (None, "") and department is None:
+        return query
+    query = with_dispatch(query)
+    if overdue in ("true", "1"):
+        query = query.where(overdue_condition())
+    elif overdue in ("false", "0"):
+        query = query.where(~overdue_condition() | Dispatch.due_at.is_null())
+    elif overdue not in (None, ""):
+        raise ApiError(400, "overdue must be true or false")
+    if department is not None:
+        query = query.where(Dispatch.department == department)
+    return query
 
 
 @api_bp.post("/workorders")
@@ -93,24 +124,24 @@ def create_order() -> Any:
     ).exists():
         raise ApiError(422, f"no customer {customer_id}")
     try:
-        order = create_work_order(
-            actor(), data["type"], data["summary"], customer=customer_id,
-            details=data.get("details"), agent=data.get("agent"),
+        order, _ = create_and_dispatch(
+            actor(), data["type"], data["summary"], region=data.get("region"),
+            customer=customer_id, details=data.get("details"), agent=data.get("agent"),
             call_uuid=data.get("call_uuid"),
             fields={name: data.get(name) for name in TYPED},
         )
     except StoreError as exc:
         raise ApiError(422, str(exc)) from None
     audit(actor(), "workorder.create", f"workorder:{order.id}", data, "ok")
-    notify_work_order("workorder.created", order)
-    return jsonify(work_order_to_dict(order, detail=True)), 201
+    notify_work_order("created", order)
+    return jsonify(order_payload(order, detail=True)), 201
 
 
 @api_bp.get("/workorders/<int:order_id>")
 @require("data:read")
 @connected
 def get_work_order(order_id: int) -> Any:
-    return jsonify(work_order_to_dict(_get(order_id), detail=True))
+    return jsonify(order_payload(_get(order_id), detail=True))
 
 
 @api_bp.post("/workorders/<int:order_id>/transition")
@@ -127,13 +158,14 @@ def transition_work_order(order_id: int) -> Any:
     except StoreError as exc:
         raise ApiError(422, str(exc)) from None
     audit(actor(), "workorder.transition", f"workorder:{order_id}", data, order.status)
-    notify_work_order("workorder.updated", order)
-    return jsonify(work_order_to_dict(order, detail=True))
+    notify_work_order("updated", order)
+    return jsonify(order_payload(order, detail=True))
 
 
-def notify_work_order(event_type: str, order: WorkOrder) -> None:
-    """Queue the webhook for a work-order change (never fails the request)."""
-    from ..webhooks import enqueue
-
-    enqueue(event_type, work_order_to_dict(order))
+def notify_work_order(kind: str, order: WorkOrder) -> None:
+    """Announce a work-order change (``created``/``updated``); never fails the request."""
+    socketio = current_app.extensions.get("socketio")
+    if socketio is not None:
+        start_overdue_checker(socketio)
+    notify(kind, order, socketio.emit if socketio is not None else None)
 

@@ -8,12 +8,13 @@ calls) each served by a (customer, time) index.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from peewee import IntegrityError
 
-from .db import connected, database, to_epoch, utcnow
+from .db import connected, connection, database, to_epoch, utcnow
 from .models import (
     ADDRESS_MAX,
     LANGUAGE_MAX,
@@ -205,19 +206,100 @@ def customer_profile(customer: Customer) -> dict[str, Any]:
     }
 
 
+# The screen-pop reads as plain SQL: at a hundred offered calls a second, building
+# and compiling Peewee queries and model objects cost more than the indexed probes
+# themselves.  Each is one statement on an index; the placeholder is the driver's.
+_POP_SQL = {
+    "find": "SELECT c.id, c.name, c.address, c.vip, c.notes FROM customer_phone p "
+            "JOIN customer c ON c.id = p.customer_id WHERE p.number = {p} LIMIT 1",
+    "phones": "SELECT number FROM customer_phone WHERE customer_id = {p} ORDER BY id",
+    "orders": "SELECT id, type, status, summary, created_at FROM work_order "
+              "WHERE customer_id = {p} ORDER BY created_at DESC, id DESC LIMIT "
+              f"{PROFILE_ITEMS}",
+    "calls": "SELECT call_uuid, queue, agent, joined_at, answered_at, ended_at, abandoned "
+             "FROM call_record WHERE customer_id = {p} "
+             "ORDER BY joined_at IS NULL, joined_at DESC, id DESC LIMIT "
+             f"{PROFILE_ITEMS}",
+}
+_sql_for: dict[str, dict[str, str]] = {}
+# PostgreSQL connections on which the statements are PREPAREd: planned once per
+# connection, not once per call (the plan is the same for every number).
+_prepared: weakref.WeakSet = weakref.WeakSet()
+
+
+def _pop_sql() -> dict[str, str]:
+    mark = database.param
+    found = _sql_for.get(mark)
+    if found is None:
+        found = _sql_for[mark] = {k: v.format(p=mark) for k, v in _POP_SQL.items()}
+    return found
+
+
+def _rows(name: str, value: object) -> list[tuple]:
+    if database.param == "%s":
+        conn = database.connection()
+        if conn not in _prepared:
+            with conn.cursor() as cur:
+                for key, text in _POP_SQL.items():
+                    cur.execute(f"PREPARE cti_pop_{key} AS {text.format(p='$1')}")
+            _prepared.add(conn)
+        return database.execute_sql(f"EXECUTE cti_pop_{name}(%s)", (value,)).fetchall()
+    return database.execute_sql(_pop_sql()[name], (value,)).fetchall()
+
+
+def _epoch(raw: object) -> float | None:
+    """A timestamp column as the driver returns it (datetime, or text on SQLite)."""
+    return to_epoch(_TIME.python_value(raw)) if raw is not None else None
+
+
+_TIME = CallRecord.joined_at
+
+
+def customer_id_by_number(raw: str) -> int | None:
+    """The id of the customer owning ``raw`` (any format): one indexed probe, no model built.
+
+    Raises ``ValueError`` if ``raw`` is not a phone number at all.
+    """
+    key = normalize_number(raw)
+    with connection():
+        rows = _rows("find", key)
+    return rows[0][0] if rows else None
+
+
 @connected
 def screen_pop_customer(raw_number: str | None) -> tuple[dict[str, Any] | None, str | None]:
     """(customer profile or None, home region or None) for a caller number.
 
     Never raises on odd caller IDs ("anonymous", empty): such callers are
-    simply unknown.
+    simply unknown.  Same result as :func:`customer_profile` on the found
+    customer, read with four plain indexed statements.
     """
     try:
         key = normalize_number(raw_number or "")
     except ValueError:
         return None, None
-    customer = _find(key)
-    profile = customer_profile(customer) if customer is not None else None
+    rows = _rows("find", key)
+    if not rows:
+        return None, region_of(key)
+    cid, name, address, vip, notes = rows[0]
+    profile = {
+        "id": cid,
+        "name": name,
+        "address": address,
+        "phones": [r[0] for r in _rows("phones", cid)],
+        "vip": bool(vip),
+        "notes": notes,
+        "work_orders": [
+            {"id": r[0], "type": r[1], "status": r[2], "summary": r[3],
+             "created_at": _epoch(r[4])}
+            for r in _rows("orders", cid)
+        ],
+        "calls": [
+            {"call_uuid": r[0], "queue": r[1], "agent": r[2], "joined_at": _epoch(r[3]),
+             "answered_at": _epoch(r[4]), "ended_at": _epoch(r[5]), "abandoned": bool(r[6])}
+            for r in _rows("calls", cid)
+        ],
+    }
     return profile, region_of(key)
 
 

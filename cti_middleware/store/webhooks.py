@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -34,14 +35,18 @@ __all__ = [
     "EVENT_TYPES",
     "WebhookDelivery",
     "WebhookSubscription",
+    "active_event_types",
     "add_subscription",
     "claim_due",
     "delivery_to_dict",
     "enqueue_event",
+    "enqueue_events",
     "mark_delivered",
     "mark_failed_attempt",
     "redeliver",
     "subscription_to_dict",
+    "subscriptions_changed",
+    "subscriptions_version",
 ]
 
 EVENT_TYPES = (
@@ -56,6 +61,21 @@ STATUSES = ("pending", "delivered", "failed")
 URL_MAX = 2048
 ERROR_MAX = 500
 LEASE = timedelta(seconds=60)
+
+# Bumped by whatever changes subscriptions in this process, so a cache of the
+# active event types (the webhook sink's) knows to reload at once; other
+# processes' changes reach such a cache through its refresh interval.
+_version = 0
+
+
+def subscriptions_changed() -> None:
+    """Tell this process's subscription caches to reload."""
+    global _version
+    _version += 1
+
+
+def subscriptions_version() -> int:
+    return _version
 
 
 class WebhookSubscription(BaseModel):
@@ -123,18 +143,33 @@ def add_subscription(
     """Subscribe ``url``; a signing secret is generated unless given."""
     if secret is not None and (not isinstance(secret, str) or not 16 <= len(secret) <= 128):
         raise StoreError("secret must be 16..128 characters")
-    return WebhookSubscription.create(
+    sub = WebhookSubscription.create(
         url=check_url(url),
         event_types=json.dumps(check_event_types(event_types)),
         secret=secret or "whsec_" + secrets.token_urlsafe(32),
         created_by=created_by,
     )
+    subscriptions_changed()
+    return sub
 
 
 def event_body(event_id: str, event_type: str, payload: dict[str, Any], at: datetime) -> str:
     """The exact bytes (as text) that are signed and POSTed."""
     envelope = {"id": event_id, "type": event_type, "created_at": to_epoch(at), "data": payload}
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _active_subscriptions() -> list[tuple[int, list[str]]]:
+    query = WebhookSubscription.select(
+        WebhookSubscription.id, WebhookSubscription.event_types
+    ).where(WebhookSubscription.active == True)
+    return [(sub.id, sub.event_list) for sub in query]
+
+
+@connected
+def active_event_types() -> frozenset[str]:
+    """The event types at least one active subscription wants (one small read)."""
+    return frozenset(t for _id, types in _active_subscriptions() for t in types)
 
 
 @connected
@@ -144,26 +179,39 @@ def enqueue_event(event_type: str, payload: dict[str, Any]) -> list[WebhookDeliv
     All deliveries of one event share its id (receivers de-duplicate on it).
     Returns the queued rows (empty when nobody subscribes).
     """
-    if event_type not in EVENT_TYPES:
-        raise StoreError(f"unknown event type {event_type!r}")
-    subs = [
-        sub for sub in WebhookSubscription.select(
-            WebhookSubscription.id, WebhookSubscription.event_types
-        ).where(WebhookSubscription.active == True)
-        if event_type in sub.event_list
-    ]
+    return enqueue_events([(event_type, payload)])
+
+
+@connected
+def enqueue_events(events: Sequence[tuple[str, dict[str, Any]]]) -> list[WebhookDelivery]:
+    """:func:`enqueue_event` for many events: one read and one bulk insert in all.
+
+    Rows are inserted in the order of ``events``, so deliveries keep the order
+    the changes happened in. An unknown event type rejects the whole batch
+    before anything is written.
+    """
+    for event_type, _payload in events:
+        if event_type not in EVENT_TYPES:
+            raise StoreError(f"unknown event type {event_type!r}")
+    subs = _active_subscriptions()
     if not subs:
         return []
     now = utcnow()
-    event_id = str(uuid.uuid4())
-    body = event_body(event_id, event_type, payload, now)
-    rows = [
-        WebhookDelivery(event_id=event_id, event_type=event_type, body=body,
-                        subscription=sub.id, next_attempt_at=now, created_at=now)
-        for sub in subs
-    ]
-    with database.atomic():
-        WebhookDelivery.bulk_create(rows)
+    rows = []
+    for event_type, payload in events:
+        targets = [sub_id for sub_id, types in subs if event_type in types]
+        if not targets:
+            continue
+        event_id = str(uuid.uuid4())
+        body = event_body(event_id, event_type, payload, now)
+        rows += [
+            WebhookDelivery(event_id=event_id, event_type=event_type, body=body,
+                            subscription=sub_id, next_attempt_at=now, created_at=now)
+            for sub_id in targets
+        ]
+    if rows:
+        with database.atomic():
+            WebhookDelivery.bulk_create(rows, batch_size=200)
     return rows
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from peewee import AutoField, CharField, ForeignKeyField, TextField
 
+from . import callbacks
 from .db import BaseModel, UTCDateTimeField, connected, database, to_epoch, utcnow
 from .models import ADDRESS_MAX, AGENT_MAX, NAME_MAX, WorkOrder
 from .validate import StoreError, text
@@ -208,7 +209,10 @@ def transition(order_id: int, to: str, actor: str, note: str | None = None) -> W
             work_order=order_id, action=action, from_status=order.status,
             to_status=target, actor=actor, note=note,
         )
-    return WorkOrder.get_by_id(order_id)
+    order = WorkOrder.get_by_id(order_id)
+    if target == "resolved":
+        callbacks.satisfaction_visit(order, actor)
+    return order
 
 
 @connected

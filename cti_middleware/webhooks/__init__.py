@@ -7,11 +7,17 @@ Call :func:`enqueue` from the notification path; a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from ..store.errors import DB_ERRORS
 from ..store.validate import StoreError
-from ..store.webhooks import EVENT_TYPES, enqueue_event
+from ..store.webhooks import (
+    EVENT_TYPES,
+    active_event_types,
+    enqueue_event,
+    enqueue_events,
+)
 from .dispatcher import RETRY_DELAYS, WebhookDispatcher, next_attempt
 from .signing import sign, verify_signature
 from .sink import WebhookSink, event_for
@@ -21,7 +27,9 @@ __all__ = [
     "RETRY_DELAYS",
     "WebhookDispatcher",
     "WebhookSink",
+    "active_event_types",
     "enqueue",
+    "enqueue_batch",
     "event_for",
     "next_attempt",
     "sign",
@@ -42,4 +50,18 @@ def enqueue(event_type: str, payload: dict[str, Any]) -> int:
         return len(enqueue_event(event_type, payload))
     except (StoreError, *DB_ERRORS) as exc:
         log.warning("webhook %s not queued: %s", event_type, exc)
+        return 0
+
+
+def enqueue_batch(events: Sequence[tuple[str, dict[str, Any]]]) -> int:
+    """Queue many events in one read and one insert (the webhook sink's writer).
+
+    Unlike :func:`enqueue`, a database failure is raised so the caller can
+    retry the batch rather than lose it; a bad event type is logged and the
+    batch dropped, as retrying could never help it.
+    """
+    try:
+        return len(enqueue_events(events))
+    except StoreError as exc:
+        log.error("%d webhook events not queued: %s", len(events), exc)
         return 0

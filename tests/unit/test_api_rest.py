@@ -9,6 +9,7 @@ from flask import Flask
 
 from cti_middleware.api import api_bp
 from cti_middleware.store import add_agent, add_customer, recent_audit, record_call
+from cti_middleware.store.callbacks import create_task
 from cti_middleware.store.tokens import create_token, revoke_token, verify_token
 from cti_middleware.store.workflow import WorkOrderEvent
 from tests.store_fixtures import db, db_url  # noqa: F401
@@ -159,12 +160,13 @@ def test_duplicate_phone_is_409(client, auth):
     assert r.status_code == 409 and r.get_json()["error"] == "conflict"
 
 
-def test_merge_moves_phones_orders_and_calls(client, auth):
+def test_merge_moves_phones_orders_calls_and_callbacks(client, auth):
     keep = add_customer("A", "13800138000")
     other = add_customer("A (dup)", "13900139000", address="Somewhere", vip=True)
     record_call("u1", caller_number="13900139000", joined_at=1000.0)
     client.post("/api/workorders", headers=auth,
                 json={"type": "inquiry", "summary": "s", "customer_id": other.id})
+    create_task("tester", "13900139000", customer=other.id)
     r = client.post(f"/api/customers/{keep.id}/merge/{other.id}", headers=auth)
     assert r.status_code == 200
     body = r.get_json()
@@ -172,7 +174,7 @@ def test_merge_moves_phones_orders_and_calls(client, auth):
     assert body["address"] == "Somewhere" and body["vip"] is True
     assert client.get(f"/api/customers/{other.id}", headers=auth).status_code == 404
     history = client.get(f"/api/customers/{keep.id}/history", headers=auth).get_json()
-    assert {item["kind"] for item in history["items"]} == {"call", "work_order"}
+    assert {item["kind"] for item in history["items"]} == {"call", "work_order", "callback"}
     assert client.post(f"/api/customers/{keep.id}/merge/{keep.id}",
                        headers=auth).status_code == 400
 

@@ -82,7 +82,10 @@ def test_well_formed_commands():
     assert cmd.startswith("originate {origination_caller_id_number=13800138000,")
     assert cmd.endswith("[leg_timeout=10]sofia/internal/1000@10.0.0.5:5060 13800138000 XML default")
     assert c.eavesdrop("user/9000@default", UUID, "whisper", "9000@default").endswith(f"&eavesdrop({UUID})")
-    assert "eavesdrop_whisper_aleg=true" in c.eavesdrop("user/9000@default", UUID, "whisper", "9000@default")
-    assert c.eavesdrop("user/9000@default", UUID, "barge", "9000@default").endswith(f"&three_way({UUID})")
+    whisper = c.eavesdrop("user/9000@default", UUID, "whisper", "9000@default")
+    assert "eavesdrop_whisper_bleg=true" in whisper and "whisper_aleg" not in whisper
+    barge = c.eavesdrop("user/9000@default", UUID, "barge", "9000@default")
+    assert "eavesdrop_whisper_aleg=true,eavesdrop_whisper_bleg=true" in barge
+    assert barge.endswith(f"&eavesdrop({UUID})")
     with pytest.raises(c.InvalidArgument):
         c.eavesdrop("user/9000@default", UUID, "spy", "9000@default")

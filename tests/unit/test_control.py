@@ -354,7 +354,8 @@ def test_mode_change_after_the_supervisor_hung_up_starts_a_new_session(control, 
     assert control.run(SUE, "supervisor.listen", {"agent": "1000@default"})["ok"]
     switch.replies["uuid_recv_dtmf"] = CommandError("-ERR no such session")
     assert control.run(SUE, "supervisor.barge", {"agent": "1000@default"})["ok"]
-    assert switch.sent[-1].endswith(f"&three_way({AGENT_LEG})")
+    assert switch.sent[-1].endswith(f"&eavesdrop({AGENT_LEG})")
+    assert "eavesdrop_whisper_aleg=true,eavesdrop_whisper_bleg=true" in switch.sent[-1]
     switch.replies["uuid_recv_dtmf"] = CommandError("-ERR uuid_recv_dtmf Command not found!")
     ack = control.run(SUE, "supervisor.listen", {"agent": "1000@default"})
     assert ack["error"] == "switch_error"
