@@ -63,14 +63,15 @@ def cmd_initdb(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(settings: object, ready_message: str = "CTI middleware listening on") -> None:
-    """Run the web server and the FreeSWITCH link until interrupted."""
+def serve(settings: object, ready_message: str = "CTI middleware listening on",
+          web_only: bool = False) -> None:
+    """Run the web server and (unless ``web_only``) the FreeSWITCH link until interrupted."""
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
     from .web.app import create_app
 
-    app, _socketio, runtime = create_app(settings)  # type: ignore[arg-type]
+    app, _socketio, runtime = create_app(settings, web_only=web_only)  # type: ignore[arg-type]
     server = pywsgi.WSGIServer(
         (settings.http_host, settings.http_port),  # type: ignore[attr-defined]
         app,
@@ -91,8 +92,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .config import Settings
 
     settings = Settings.from_env()
+    web_only = args.web_only or os.environ.get("CTI_WEB_ONLY", "").lower() in ("1", "true", "yes")
+    if web_only and not settings.message_queue:
+        print("error: a web-only worker needs CTI_MESSAGE_QUEUE (e.g. redis://127.0.0.1:6379/0)",
+              file=sys.stderr)
+        return 2
     _open_db(settings.database_url)
-    serve(settings)
+    serve(settings, web_only=web_only)
     return 0
 
 
@@ -147,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_initdb)
 
     p = sub.add_parser("run", help="run the middleware against the FreeSWITCH in CTI_ESL_*")
+    p.add_argument("--web-only", action="store_true",
+                   help="serve pages, API and Socket.IO only (no FreeSWITCH link); events come "
+                        "from the ingest process through CTI_MESSAGE_QUEUE (also CTI_WEB_ONLY=1)")
     p.set_defaults(func=cmd_run)
 
     sub.add_parser("simulate", help="run the FreeSWITCH simulator alone (--port, --password, "
@@ -177,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .api import add_token_commands
 
     add_token_commands(sub, _open_configured_db)
+    from .routing_cli import add_routing_commands
+
+    add_routing_commands(sub, _open_configured_db)
+    from .api.recordings_cli import add_recording_commands
+
+    add_recording_commands(sub, _open_configured_db)
 
     p = sub.add_parser("render-config", help="write dialplan and callcenter XML to OUTDIR")
     p.add_argument("outdir")

@@ -46,6 +46,8 @@ class Settings:
     )
     xml_curl_secret: str | None = None
     xml_curl_allow: str = "127.0.0.1/32"
+    recordings_dir: str = "/var/lib/freeswitch/recordings/cti"
+    recording_url_ttl: int = 300
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,4 +69,6 @@ class Settings:
             else cls().not_ready_reasons,
             xml_curl_secret=os.environ.get("CTI_XML_CURL_SECRET") or None,
             xml_curl_allow=os.environ.get("CTI_XML_CURL_ALLOW", cls.xml_curl_allow),
+            recordings_dir=os.environ.get("CTI_RECORDINGS_DIR") or cls.recordings_dir,
+            recording_url_ttl=_int("CTI_RECORDING_URL_TTL", cls.recording_url_ttl),
         )

@@ -12,8 +12,13 @@ from .model.changes import AgentStateChanged
 from .model.entities import Agent
 
 
-def agent_state(agent: AgentStateChanged | Agent, name: str | None = None) -> dict[str, Any]:
-    """``agent.state`` from a change, or from the live record for a desktop that just connected."""
+def agent_state(agent: AgentStateChanged | Agent, name: str | None = None,
+                reason: str | None = None) -> dict[str, Any]:
+    """``agent.state`` from a change, or from the live record for a desktop that just connected.
+
+    ``reason`` is the break reason the agent chose; it only means something while the
+    status is On Break, so any other status carries null whatever the caller passes.
+    """
     return {
         "agent": agent.agent if isinstance(agent, AgentStateChanged) else agent.name,
         "name": name,
@@ -22,6 +27,7 @@ def agent_state(agent: AgentStateChanged | Agent, name: str | None = None) -> di
         "since": agent.since,
         "call_uuid": agent.call_uuid,
         "wrap_up_until": agent.wrap_up_until,
+        "reason": reason if agent.status == "On Break" else None,
     }
 
 

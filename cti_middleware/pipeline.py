@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 
 from .commands import check
-from .esl.wire import Frame, ProtocolError, parse_event_body
-from .events import EventError, parse_event
+from .esl.wire import FieldReader, Frame, ProtocolError
+from .events import DISPATCH, EventError, fields_for, parse_event
 from .model.snapshot import (
     Snapshot,
     TierRow,
@@ -27,6 +27,9 @@ from .model.state import State
 from .notify import Notifier
 
 log = logging.getLogger(__name__)
+
+# The model reads about twenty of an event's hundred headers: decode only those.
+_READER = FieldReader(DISPATCH, fields_for)
 
 ApiCall = Callable[[str], str]
 
@@ -44,7 +47,7 @@ class Pipeline:
 
     def handle_frame(self, frame: Frame) -> None:
         try:
-            headers = parse_event_body(frame)
+            headers = _READER.read(frame)
         except ProtocolError as exc:
             self.skipped += 1
             log.error("skipping an unreadable event frame: %s", exc)

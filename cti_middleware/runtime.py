@@ -13,11 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from .config import Settings
+from .control import BreakReasons
 from .esl.client import CommandError, CommandTimeout, EslConnection, NotConnectedError
 from .esl.link import SwitchLink
+from .model.snapshot import parse_tier_list
 from .model.state import State
 from .notify import Notifier
 from .pipeline import Pipeline
+from .provisioner import Provisioner
+from .provisioner import enabled_from_env as provisioning_enabled
+from .sinks.recording_index import RecordingIndexer
 from .sinks.records import CallRecordSink
 from .sinks.screenpop import ScreenPopSink
 from .sinks.sockets import SocketSink
@@ -40,9 +45,13 @@ class Runtime:
         self.notifier = Notifier()
         self.pipeline = Pipeline(self.state, self.notifier)
         self.names: dict[str, str | None] = {}
-        self.sockets = SocketSink(emit, names=self.display_name, longest_wait=self.longest_wait)
+        self.break_reasons = BreakReasons()
+        self.sockets = SocketSink(emit, names=self.display_name, longest_wait=self.longest_wait,
+                                  reasons=self.break_reasons.current)
+        self.break_reasons.subscribe(self._break_reason_changed)
         self.screen_pops = ScreenPopSink(emit, customer_store.screen_pop_customer)
-        self.records = CallRecordSink(call_store.record_call)
+        self.recordings = RecordingIndexer(settings.recordings_dir)
+        self.records = CallRecordSink(call_store.record_call, on_ended=self.recordings.submit)
         self.stats = StatsSink(emit)
         self.webhooks = WebhookSink()
         self.webhook_dispatcher = WebhookDispatcher()
@@ -58,15 +67,23 @@ class Runtime:
             command_timeout=settings.esl_command_timeout,
             queue_size=settings.esl_queue_size,
         )
+        # mod_callcenter follows the routing tables only when asked to (CTI_PROVISION=1).
+        self.provisioner = (Provisioner.from_env(self.link.api, self._reread_tiers)
+                            if provisioning_enabled() else None)
 
     def start(self) -> None:
         self.webhooks.start()
         self.webhook_dispatcher.start()
         self.link.start()
+        if self.provisioner is not None:
+            self.provisioner.start()
 
     def stop(self) -> None:
+        if self.provisioner is not None:
+            self.provisioner.stop()
         self.link.stop()
         self.records.flush()
+        self.recordings.flush()
         self.webhooks.stop()
         self.webhook_dispatcher.stop()
 
@@ -77,6 +94,11 @@ class Runtime:
         except (CommandError, CommandTimeout, NotConnectedError, ValueError) as exc:
             # A failed resync leaves the old picture in place; the next reconnect retries.
             log.error("resync from FreeSWITCH failed: %s", exc)
+        if self.provisioner is not None:
+            self.provisioner.request("connect")
+
+    def _reread_tiers(self) -> None:
+        self.pipeline.tiers = parse_tier_list(self.link.api("callcenter_config tier list"))
 
     def _load_names(self) -> None:
         """Display names read once per (re)connect, so no event waits on the database for them."""
@@ -84,6 +106,12 @@ class Runtime:
             self.names.update({a.agent_id: a.display_name for a in agent_store.list_agents()})
         except DB_ERRORS as exc:
             log.warning("cannot load agent names: %s", exc)
+
+    def _break_reason_changed(self, agent_id: str) -> None:
+        """A new reason for an agent already On Break: the desktops see it now, not at the next change."""
+        record = self.state.agents.get(agent_id)
+        if record is not None:
+            self.sockets.resend_agent(record)
 
     # --- lookups the sinks and sockets use -------------------------------------------
     def display_name(self, agent_id: str) -> str | None:

@@ -1,21 +1,125 @@
-"""Benchmark 5: the ingest process plus N web workers on a Redis message queue.
+"""Benchmark 5: one ingest process plus N web-only workers on a Redis message queue.
 
-Not measured yet: it needs a web-only worker mode (a worker that serves Socket.IO and
-subscribes to the message queue but opens no ESL link), which the middleware does not
-offer; ``cti-middleware run`` always connects to FreeSWITCH.  Recorded as such so the
-results say so instead of leaving a gap.
+The ingest process (``cti-middleware run``) holds the FreeSWITCH link and the state
+and emits through Redis; each worker (``cti-middleware run --web-only``) serves its
+share of the desktops and relays what the queue carries to the rooms it holds.  The
+load is targeted pushes: bursts of one ``agent-status-change`` per agent, each
+becoming an ``agent.state`` for that agent's room.  Emits/s is pushes delivered over
+the time from the first burst's write to the last desktop's receipt; the figure is
+the ratio for N=2 over N=1.  Both runs use the same desktops and bursts.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from .desks import (
+    ScriptedSwitch,
+    collect,
+    spawn,
+    start_middleware,
+    status_burst,
+    stop,
+    wait_line,
+)
+from .pgdata import AGENT_PASSWORD, prepare_agents
 from .report import BenchResult, Figure
 
+AGENTS = 1000
+BURSTS = 20
+DESKTOP_PROCS = 4
 TARGET_SPEEDUP = 1.6
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _desktops(urls: list[str], seconds: float) -> tuple[list, int]:
+    """DESKTOP_PROCS processes, the agents split evenly over the workers' URLs."""
+    procs = []
+    per = AGENTS // DESKTOP_PROCS
+    for p in range(DESKTOP_PROCS):
+        url = urls[p % len(urls)]
+        procs.append(spawn("cti_middleware.bench.sio_child",
+                           ["--url", url, "--first", str(p * per), "--count", str(per),
+                            "--password", AGENT_PASSWORD, "--seconds", str(seconds)]))
+    connected = 0
+    for proc in procs:
+        connected += int(wait_line(proc, "READY ", 240).split()[0])
+    return procs, connected
+
+
+def measure(workers: int) -> dict:
+    """Targeted emits/s delivered with ``workers`` web-only workers."""
+    channel = f"cti-bench-{os.getpid()}-{workers}"
+    env = {"CTI_MESSAGE_QUEUE": REDIS_URL, "CTI_MESSAGE_QUEUE_CHANNEL": channel}
+    marks = Path(tempfile.mkdtemp()) / "bursts.jsonl"
+    statuses = ("On Break", "Available")
+    steps = [(k * 0.001, status_burst(AGENTS, statuses[k % 2]), f"burst{k}")
+             for k in range(BURSTS)]
+    switch = ScriptedSwitch(AGENTS, [steps], marks)
+    switch.switch.start()
+    ingest = None
+    procs: list = []
+    desktops: list = []
+    try:
+        ingest, _ = start_middleware(switch.switch.port, env)
+        urls = []
+        for _ in range(workers):
+            proc = spawn("cti_middleware.cli", ["run", "--web-only"],
+                         env={**_worker_env(), **env})
+            procs.append(proc)
+            urls.append(wait_line(proc, "CTI middleware listening on ", 60).rstrip("/"))
+        desktops, connected = _desktops(urls, 25)
+        time.sleep(1)  # the last logins' own pushes settle before the clock starts
+        cpu0 = [_cpu_seconds(p.pid) for p in (ingest, *procs)]
+        started = time.time()
+        switch.go(0)
+        logs = collect(desktops, 90)
+        desktops = []
+        cpu = [_cpu_seconds(p.pid) - c for p, c in zip((ingest, *procs), cpu0)]
+    finally:
+        for proc in desktops:
+            stop(proc)
+        for proc in procs:
+            stop(proc)
+        stop(ingest)
+        switch.switch.stop()
+    times = sorted(t for log in logs for _status, t in log["states"] if t >= started)
+    written = switch.marks_written()
+    first = min(written.values()) if written else started
+    span = (times[-1] - first) if times else 0.0
+    return {"workers": workers, "connected": connected, "delivered": len(times),
+            "expected": AGENTS * BURSTS, "seconds": span,
+            "rate": len(times) / span if span > 0 else 0.0,
+            "cpu": cpu}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_env() -> dict[str, str]:
+    from .pgdata import PG_URL
+
+    return {"CTI_DATABASE_URL": PG_URL, "CTI_HTTP_HOST": "127.0.0.1", "CTI_HTTP_PORT": "0"}
 
 
 def run(result: BenchResult) -> None:
-    why = ("needs a web-only worker (no ESL link) for N>1; measured figures would be the "
-           "ingest process emitting through Redis to N such workers")
-    result.figures.append(Figure("scaleout", "N=2 / N=1 targeted emits/s", None, "x",
-                                 TARGET_SPEEDUP, note=why))
-    result.notes.append(why)
+    prepare_agents(count=AGENTS)
+    runs = {n: measure(n) for n in (1, 2)}
+    for n, out in runs.items():
+        result.figures.append(Figure(
+            "scaleout", f"N={n} web workers: targeted emits/s", out["rate"], "emits/s",
+            note=f"{out['delivered']} of {out['expected']} agent.state pushes to "
+                 f"{out['connected']} desktops in {out['seconds']:.2f}s; CPU s until the last "
+                 f"receipt: ingest {out['cpu'][0]:.1f}, workers "
+                 f"{' + '.join(f'{c:.1f}' for c in out['cpu'][1:])}"))
+    base = runs[1]["rate"]
+    result.figures.append(Figure("scaleout", "N=2 / N=1 targeted emits/s",
+                                 runs[2]["rate"] / base if base else None, "x", TARGET_SPEEDUP,
+                                 note=f"load average {os.getloadavg()[0]:.1f} on "
+                                      f"{os.cpu_count()} cores"))

@@ -9,9 +9,12 @@ from flask import Flask, abort, jsonify, request, send_from_directory
 from flask_socketio import SocketIO
 
 from ..api import CrmNamespace, CrmSocketSink, api_bp
+from ..api.crm_presence import CrmPresence
+from ..api.workorder_events import start_overdue_checker
 from ..config import Settings
 from ..dialplan.xml_curl import xml_curl_bp
 from ..runtime import Runtime
+from .message_queue import BatchingRedisManager
 from .sockets import AgentNamespace, SupervisorNamespace
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
@@ -22,20 +25,34 @@ VENDOR = {
 }
 
 
-def create_app(settings: Settings | None = None, start: bool = True) -> tuple[Flask, SocketIO, Runtime]:
-    """Build the app, its Socket.IO server and the runtime they share."""
+def create_app(settings: Settings | None = None, start: bool = True,
+               web_only: bool = False) -> tuple[Flask, SocketIO, Runtime]:
+    """Build the app, its Socket.IO server and the runtime they share.
+
+    ``web_only``: a worker that serves pages, the API and Socket.IO but never links
+    to FreeSWITCH; what it pushes comes from the ingest process through the message
+    queue, which is how several workers share one switch's events.
+    """
     settings = settings or Settings.from_env()
+    if web_only and not settings.message_queue:
+        raise ValueError("a web-only worker needs CTI_MESSAGE_QUEUE (e.g. redis://host:6379/0)")
     app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=1024 * 1024,
         CTI_XML_CURL_SECRET=settings.xml_curl_secret,
         CTI_XML_CURL_ALLOW=settings.xml_curl_allow,
+        CTI_RECORDINGS_DIR=settings.recordings_dir,
     )
+    channel = os.environ.get("CTI_MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
+    # Deployments sharing one Redis keep their messages apart by channel.
+    queue: dict[str, Any] = {"message_queue": settings.message_queue, "channel": channel}
+    if (settings.message_queue or "").startswith(("redis://", "rediss://")):
+        queue = {"client_manager": BatchingRedisManager(settings.message_queue, channel=channel)}
     socketio = SocketIO(
         app,
         async_mode="gevent",
-        message_queue=settings.message_queue,
+        **queue,
         max_http_buffer_size=64 * 1024,
         cors_allowed_origins=[],
         ping_interval=20,
@@ -43,17 +60,21 @@ def create_app(settings: Settings | None = None, start: bool = True) -> tuple[Fl
     )
     runtime = Runtime(settings, socketio.emit)
     app.extensions["cti_runtime"] = runtime
+    app.extensions["cti_web_only"] = web_only
     socketio.on_namespace(AgentNamespace(runtime))
     socketio.on_namespace(SupervisorNamespace(runtime))
-    socketio.on_namespace(CrmNamespace())
-    runtime.notifier.add(CrmSocketSink(socketio.emit))
+    crm_presence = CrmPresence.for_queue(settings.message_queue, channel)
+    socketio.on_namespace(CrmNamespace(presence=crm_presence))
+    runtime.notifier.add(CrmSocketSink(socketio.emit, presence=crm_presence))
     app.register_blueprint(api_bp)
     _register_api_errors(app)
     _register_pages(app)
     _register_health(app, runtime)
     _register_switch_config(app, runtime)
-    if start:
+    if start and not web_only:
         runtime.start()
+        # One process announces overdue work orders; the once-only mark lives in the database.
+        start_overdue_checker(socketio)
     return app, socketio, runtime
 
 
@@ -93,6 +114,8 @@ def _register_api_errors(app: Flask) -> None:
 def _register_health(app: Flask, runtime: Runtime) -> None:
     @app.get("/healthz")
     def healthz() -> Any:
+        if app.extensions.get("cti_web_only"):
+            return jsonify({"role": "web-only", "freeswitch": "not linked here"}), 200
         link = runtime.link
         body = {
             "freeswitch": "connected" if link.connected.is_set() else "disconnected",
@@ -102,6 +125,8 @@ def _register_health(app: Flask, runtime: Runtime) -> None:
             "skipped": runtime.pipeline.skipped,
             "resyncs": runtime.pipeline.resyncs,
             "call_records_written": runtime.records.written,
+            "provisioning": (runtime.provisioner.status() if runtime.provisioner is not None
+                             else {"enabled": False}),
         }
         return jsonify(body), 200 if link.connected.is_set() else 503
 

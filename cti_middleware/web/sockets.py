@@ -13,7 +13,7 @@ from .. import payloads
 from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS, agent_room, queue_room
 from ..store import agents as agent_store
 from ..store.errors import DB_ERRORS
-from . import control_handlers
+from . import callback_handlers, control_handlers, recordings_http, workorder_handlers
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,10 @@ class _BaseNamespace(Namespace):
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         """Route dotted control events (``call.hold``) to :mod:`.control_handlers`."""
-        handler = control_handlers.handler_for(self, event)
+        handler = (control_handlers.handler_for(self, event)
+                   or callback_handlers.handler_for(self, event)
+                   or recordings_http.handler_for(self, event))
+        handler = handler or workorder_handlers.handler_for(self, event)
         if handler is None:
             return super().trigger_event(event, *args)
         return self.socketio._handle_event(handler, event, self.namespace, *args)
@@ -77,10 +80,16 @@ class _BaseNamespace(Namespace):
         record = state.agents.get(agent_id)
         if record is not None:
             emit("agent.state", payloads.agent_state(
-                record, self.runtime.display_name(agent_id)))
+                record, self.runtime.display_name(agent_id),
+                self.runtime.break_reasons.current(agent_id, record.status)))
             member = state.members.get(record.call_uuid) if record.call_uuid else None
             if member is not None:
                 self.runtime.screen_pops.repop(agent_id, member)
+                return
+            leg = state.direct_calls.get(record.call_uuid) if record.call_uuid else None
+            direct = state.direct.get(leg) if leg else None
+            if direct is not None and direct.agent == agent_id:
+                self.runtime.screen_pops.repop_direct(agent_id, direct)
 
 
 class AgentNamespace(_BaseNamespace):
@@ -119,7 +128,8 @@ class SupervisorNamespace(_BaseNamespace):
         join_room("supervisors")
         emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
         agents = [
-            payloads.agent_state(a, self.runtime.display_name(a.name))
+            payloads.agent_state(a, self.runtime.display_name(a.name),
+                                 self.runtime.break_reasons.current(a.name, a.status))
             for a in self.runtime.state.agents.values()
         ]
         emit("supervisor.agents", agents)

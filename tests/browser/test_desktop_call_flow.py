@@ -50,7 +50,7 @@ def _consultation_bridge(watcher: EslTestClient) -> dict[str, str]:
     leg, which the queue bridge is reported on) is bridged: only then do att_xfer's
     keys mean anything."""
     while True:
-        frame = watcher._next()
+        frame = watcher.next_frame()
         if frame.content_type != "text/event-plain":
             continue
         headers = parse_event_body(frame)

@@ -3,12 +3,14 @@
 // supervisors additionally get /supervisor (see supervisor.js). Server payloads are
 // documented at the top of index.html.
 
+import { CallbackPanel } from './callbacks.js';
 import { CallControls } from './calls.js';
 import { byId, el, formatDuration, secondsSince, setText, show } from './dom.js';
 import { applyStatic, has, language, setLanguage, t } from './i18n.js';
-import { renderPop } from './pop.js';
+import { bindHistoryPlayback, renderPop } from './pop.js';
 import { SupervisorView, statusClass } from './supervisor.js';
 import { request } from './toast.js';
+import { WorkOrders } from './workorders.js';
 
 const LAST_AGENT_KEY = 'cti.agent';
 const INVALID_CREDENTIALS = 'invalid credentials';
@@ -27,6 +29,8 @@ const state = {
 };
 const calls = new CallControls(() => state.socket);
 const supervisor = new SupervisorView();
+const workOrders = new WorkOrders(() => state.socket, () => state.pop);
+const callbackPanel = new CallbackPanel(() => state.socket);
 
 /** Translate a mod_callcenter status/state when we know it, show it raw otherwise. */
 function label(prefix, value) {
@@ -81,10 +85,13 @@ function connect(auth) {
   socket.on('agent.stats', onStats);
   socket.on('call.ended', (msg) => { if (calls.onCallEnded(msg)) markPopEnded(); });
   socket.on('call.held', (msg) => calls.onCallHeld(msg));
+  workOrders.listen(socket);
+  callbackPanel.listen(socket);
 }
 
 function onConnected(auth) {
   setConnection(true);
+  workOrders.refresh();
   if (state.signedIn) return; // a reconnect: the server re-sends state
   try {
     window.localStorage.setItem(LAST_AGENT_KEY, auth.agent);
@@ -128,6 +135,7 @@ function signOut() {
   Object.assign(state, { auth: null, session: null, agent: null, pop: null, popEnded: false, stats: null });
   state.queues.clear();
   calls.clear();
+  workOrders.clear();
   setView(false);
   renderAll();
   byId('login-password').focus();
@@ -163,6 +171,7 @@ function onScreenPop(msg) {
   state.popEnded = false;
   calls.onPop(msg);
   renderPop(state.pop, false);
+  workOrders.onPop();
 }
 
 function markPopEnded() {
@@ -252,6 +261,7 @@ function renderAll() {
   renderStats();
   calls.render();
   supervisor.render();
+  workOrders.render();
 }
 
 // ---- agent actions -------------------------------------------------------------------
@@ -284,6 +294,9 @@ function start() {
   byId('login-form').addEventListener('submit', onLoginSubmit);
   bindAgentActions();
   calls.bind();
+  workOrders.bind();
+  callbackPanel.bind();
+  bindHistoryPlayback(() => state.socket);
   setView(false);
   renderAll();
   window.setInterval(renderTimers, 1000);

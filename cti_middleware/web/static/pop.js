@@ -1,8 +1,48 @@
 // Screen-pop card: who is calling, and what we know about them.
 // The card skeleton lives in index.html; this module only fills text and toggles parts.
+// Past calls that were recorded get a Play button: the desktop asks `recording.url` {id}
+// on /agent for a short-lived signed URL and plays it in #pop-audio (an <audio> element
+// cannot send credentials, the signature in the URL is its permission).
 
 import { byId, el, formatTimestamp, setText, show } from './dom.js';
 import { t } from './i18n.js';
+import { request } from './toast.js';
+
+let shownCall = null; // call_uuid of the pop on screen, so a new call resets the player
+
+/** Wire the history's Play buttons to the agent socket (called once at start). */
+export function bindHistoryPlayback(getSocket) {
+  byId('pop-calls').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-testid=pop-play]');
+    if (button) playRecording(getSocket(), Number(button.dataset.recordingId), button);
+  });
+}
+
+async function playRecording(socket, id, button) {
+  if (!Number.isInteger(id) || id <= 0) return;
+  button.disabled = true;
+  try {
+    const ack = await request(socket, 'recording.url', { id }, 'pop.play');
+    if (!ack || ack.ok !== true || typeof ack.url !== 'string') return;
+    const audio = byId('pop-audio');
+    audio.dataset.recordingId = String(id);
+    audio.src = ack.url;
+    show('pop-player', true);
+    // Autoplay may be refused (no recent user gesture); the controls still work.
+    audio.play().catch(() => {});
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function resetPlayer() {
+  const audio = byId('pop-audio');
+  audio.pause();
+  audio.removeAttribute('src');
+  delete audio.dataset.recordingId;
+  audio.load();
+  show('pop-player', false);
+}
 
 /** Render the last `screen.pop` (or the empty card when pop is null); `ended` greys it out. */
 export function renderPop(pop, ended = false) {
@@ -10,6 +50,11 @@ export function renderPop(pop, ended = false) {
   show('pop-body', Boolean(pop));
   const card = byId('pop-card');
   card.dataset.stage = pop ? (ended ? 'ended' : String(pop.stage || '')) : '';
+  const callUuid = pop ? String(pop.call_uuid || '') : null;
+  if (callUuid !== shownCall) {
+    shownCall = callUuid;
+    resetPlayer();
+  }
   if (!pop) return;
 
   const stage = ended ? 'ended' : pop.stage;
@@ -67,12 +112,17 @@ function orderItem(order) {
 
 function callItem(call) {
   const outcome = call.abandoned ? t('pop.abandoned') : call.answered_at ? t('pop.answered') : '';
-  return el('li', { className: 'row-item', 'data-testid': 'pop-call' },
+  const recording = Number.isInteger(call.recording_id) && call.recording_id > 0 ? String(call.recording_id) : null;
+  return el('li', { className: 'row-item', 'data-testid': 'pop-call', dataset: recording ? { recording } : {} },
     el('span', { className: 'row-main' },
       el('span', { className: 'muted' }, formatTimestamp(call.joined_at)), ' ',
       el('span', {}, call.queue ?? ''), ' ',
       call.agent ? el('span', { className: 'muted' }, t('pop.by', { agent: call.agent })) : null),
-    outcome ? el('span', { className: `tag ${call.abandoned ? 'status-bad' : 'status-ok'}` }, outcome) : null);
+    el('span', { className: 'row-side' },
+      outcome ? el('span', { className: `tag ${call.abandoned ? 'status-bad' : 'status-ok'}` }, outcome) : null,
+      recording ? ' ' : null,
+      recording ? el('button', { type: 'button', className: 'btn btn-secondary btn-small',
+        'data-testid': 'pop-play', dataset: { recordingId: recording } }, t('pop.play')) : null));
 }
 
 /** A safe class-name fragment from free text (only used for colouring). */
