@@ -45,6 +45,8 @@ class Runtime:
         self.notifier = Notifier()
         self.pipeline = Pipeline(self.state, self.notifier)
         self.names: dict[str, str | None] = {}
+        # Called after every resync attempt (the shared state view rewrites itself in full).
+        self.resync_listeners: list[Callable[[], None]] = []
         self.break_reasons = BreakReasons()
         self.sockets = SocketSink(emit, names=self.display_name, longest_wait=self.longest_wait,
                                   reasons=self.break_reasons.current)
@@ -94,6 +96,8 @@ class Runtime:
         except (CommandError, CommandTimeout, NotConnectedError, ValueError) as exc:
             # A failed resync leaves the old picture in place; the next reconnect retries.
             log.error("resync from FreeSWITCH failed: %s", exc)
+        for listener in self.resync_listeners:
+            listener()
         if self.provisioner is not None:
             self.provisioner.request("connect")
 

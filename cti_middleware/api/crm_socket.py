@@ -132,7 +132,8 @@ class CrmSocketSink:
         self.recent: deque[tuple[float, Change]] = deque()
         self.skipped = 0
         self.presence.on_appeared(self._appeared)
-        self.presence.start()
+        # Watching other processes' clients is started by whoever runs the process
+        # (presence.start()), not here: building a sink must not spawn work.
 
     def handle(self, change: Change) -> None:
         if type(change) not in EVENT_TYPE_OF:

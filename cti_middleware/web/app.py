@@ -14,7 +14,10 @@ from ..api.workorder_events import start_overdue_checker
 from ..config import Settings
 from ..dialplan.xml_curl import xml_curl_bp
 from ..runtime import Runtime
+from .control_handlers import control_for
+from .forwarding import CommandForwarder, CommandServer
 from .message_queue import BatchingRedisManager
+from .shared_state import SharedSource, SnapshotWriter
 from .sockets import AgentNamespace, SupervisorNamespace
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
@@ -61,8 +64,9 @@ def create_app(settings: Settings | None = None, start: bool = True,
     runtime = Runtime(settings, socketio.emit)
     app.extensions["cti_runtime"] = runtime
     app.extensions["cti_web_only"] = web_only
-    socketio.on_namespace(AgentNamespace(runtime))
-    socketio.on_namespace(SupervisorNamespace(runtime))
+    agent_ns, supervisor_ns = _namespaces(settings, runtime, channel, web_only, start)
+    socketio.on_namespace(agent_ns)
+    socketio.on_namespace(supervisor_ns)
     crm_presence = CrmPresence.for_queue(settings.message_queue, channel)
     socketio.on_namespace(CrmNamespace(presence=crm_presence))
     runtime.notifier.add(CrmSocketSink(socketio.emit, presence=crm_presence))
@@ -72,10 +76,39 @@ def create_app(settings: Settings | None = None, start: bool = True,
     _register_health(app, runtime)
     _register_switch_config(app, runtime)
     if start and not web_only:
+        crm_presence.start()
         runtime.start()
         # One process announces overdue work orders; the once-only mark lives in the database.
         start_overdue_checker(socketio)
     return app, socketio, runtime
+
+
+def _namespaces(settings: Settings, runtime: Runtime, channel: str, web_only: bool,
+                start: bool) -> tuple[AgentNamespace, SupervisorNamespace]:
+    """The desktop namespaces; with Redis, workers and the ingest process share state and commands."""
+    url = settings.message_queue or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return AgentNamespace(runtime), SupervisorNamespace(runtime)
+    if web_only:
+        source = SharedSource(url, channel)
+        forwarder = CommandForwarder(url, channel, settings.secret_key,
+                                     timeout=settings.esl_command_timeout + 2.0)
+        namespaces = AgentNamespace(runtime, source), SupervisorNamespace(runtime, source)
+        for namespace in namespaces:
+            namespace.forward = forwarder.forward
+        return namespaces
+    if start:
+        writer = SnapshotWriter(runtime, url, channel)
+        runtime.notifier.add(writer)
+        runtime.break_reasons.subscribe(writer.mark)
+        runtime.resync_listeners.append(writer.write)
+        writer.start()
+        runtime.shared_state = writer  # type: ignore[attr-defined]
+        server = CommandServer(url, channel, settings.secret_key,
+                               lambda actor, action, args: control_for(runtime).run(actor, action, args))
+        server.start()
+        runtime.command_server = server  # type: ignore[attr-defined]
+    return AgentNamespace(runtime), SupervisorNamespace(runtime)
 
 
 def _register_pages(app: Flask) -> None:

@@ -52,6 +52,9 @@ def handler_for(namespace: Any, event: str | None) -> Callable[..., dict[str, An
         if principal is None:
             return {"ok": False, "error": FORBIDDEN, "message": "not logged in"}
         actor = Actor(principal.agent, principal.role)
+        forward = getattr(namespace, "forward", None)
+        if forward is not None:  # a web-only worker: the ingest process runs it
+            return forward(actor, event, data)
         return control_for(namespace.runtime).run(actor, event, data)
 
     return handle

@@ -9,11 +9,11 @@ from typing import Any
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
-from .. import payloads
 from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS, agent_room, queue_room
 from ..store import agents as agent_store
 from ..store.errors import DB_ERRORS
 from . import callback_handlers, control_handlers, recordings_http, workorder_handlers
+from .shared_state import LocalSource
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,13 @@ def authenticate(auth: Any) -> Principal:
 
 
 class _BaseNamespace(Namespace):
-    def __init__(self, namespace: str, runtime: Any) -> None:
+    def __init__(self, namespace: str, runtime: Any, source: Any = None) -> None:
         super().__init__(namespace)
         self.runtime = runtime
+        # Where the first picture comes from: this process's state, or the ingest's shared view.
+        self.source = source if source is not None else LocalSource(runtime)
+        # Set in a web-only worker: control actions go to the ingest process.
+        self.forward: Any = None
         self.principals: dict[str, Principal] = {}
 
     def principal(self) -> Principal:
@@ -76,49 +80,37 @@ class _BaseNamespace(Namespace):
         return self.socketio._handle_event(handler, event, self.namespace, *args)
 
     def _send_agent_snapshot(self, agent_id: str) -> None:
-        state = self.runtime.state
-        record = state.agents.get(agent_id)
-        if record is not None:
-            emit("agent.state", payloads.agent_state(
-                record, self.runtime.display_name(agent_id),
-                self.runtime.break_reasons.current(agent_id, record.status)))
-            member = state.members.get(record.call_uuid) if record.call_uuid else None
-            if member is not None:
-                self.runtime.screen_pops.repop(agent_id, member)
-                return
-            leg = state.direct_calls.get(record.call_uuid) if record.call_uuid else None
-            direct = state.direct.get(leg) if leg else None
-            if direct is not None and direct.agent == agent_id:
-                self.runtime.screen_pops.repop_direct(agent_id, direct)
+        state = self.source.agent_state(agent_id)
+        if state is not None:
+            emit("agent.state", state)
+            self.source.repop(agent_id)
 
 
 class AgentNamespace(_BaseNamespace):
     """``/agent``: one desktop per socket, in its agent's room and its queues' rooms."""
 
-    def __init__(self, runtime: Any) -> None:
-        super().__init__(AGENT_NS, runtime)
+    def __init__(self, runtime: Any, source: Any = None) -> None:
+        super().__init__(AGENT_NS, runtime, source)
 
     def on_connect(self, auth: Any = None) -> None:
         principal = authenticate(auth)
         self.principals[request.sid] = principal
+        queues = self.source.queues_of(principal.agent)
         join_room(agent_room(principal.agent))
-        for queue in self.runtime.pipeline.queues_of(principal.agent):
+        for queue in queues:
             join_room(queue_room(queue))
         emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
         self._send_agent_snapshot(principal.agent)
         emit("agent.stats", self.runtime.agent_stats(principal.agent))
-        for queue in self.runtime.pipeline.queues_of(principal.agent):
-            record = self.runtime.state.queues.get(queue)
-            waiting = record.waiting if record is not None else 0
-            emit("queue.waiting", payloads.queue_waiting(
-                queue, waiting, self.runtime.pipeline.longest_wait_since(queue)))
+        for queue in queues:
+            emit("queue.waiting", self.source.queue_waiting(queue))
 
 
 class SupervisorNamespace(_BaseNamespace):
     """``/supervisor``: the wallboard and supervisor controls, for supervisors and admins."""
 
-    def __init__(self, runtime: Any) -> None:
-        super().__init__(SUPERVISOR_NS, runtime)
+    def __init__(self, runtime: Any, source: Any = None) -> None:
+        super().__init__(SUPERVISOR_NS, runtime, source)
 
     def on_connect(self, auth: Any = None) -> None:
         principal = authenticate(auth)
@@ -127,9 +119,4 @@ class SupervisorNamespace(_BaseNamespace):
         self.principals[request.sid] = principal
         join_room("supervisors")
         emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
-        agents = [
-            payloads.agent_state(a, self.runtime.display_name(a.name),
-                                 self.runtime.break_reasons.current(a.name, a.status))
-            for a in self.runtime.state.agents.values()
-        ]
-        emit("supervisor.agents", agents)
+        emit("supervisor.agents", self.source.agents())
