@@ -9,10 +9,32 @@ go idle, so the wait is capped: the writer is delayed, never starved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NoReturn
+
 import gevent
+import gevent.queue
 
 
 def wait_for_idle(max_wait: float = 0.25) -> None:
     """Return once the hub has nothing more urgent to run, or after ``max_wait`` s."""
     with gevent.Timeout(max_wait, False):
         gevent.idle()
+
+
+def drain_when_idle(pending: gevent.queue.JoinableQueue, handle: Callable[[Any], None],
+                    max_batch: int, max_delay: float) -> NoReturn:
+    """A background writer's loop: wait for work, let the hub go idle (capped), then
+    handle up to ``max_batch`` items in queue order, yielding after each so a pop that
+    arrives meanwhile goes first. Each item counts as done for ``pending.join()`` once
+    ``handle`` returns or raises."""
+    while True:
+        pending.peek()
+        wait_for_idle(max_delay)
+        for _ in range(min(max_batch, pending.qsize())):
+            item = pending.get_nowait()
+            try:
+                handle(item)
+            finally:
+                pending.task_done()
+            gevent.sleep(0)

@@ -21,7 +21,7 @@ import gevent.queue
 
 from ..store import recordings
 from ..store.errors import DB_ERRORS
-from .background import wait_for_idle
+from .background import drain_when_idle
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +54,7 @@ class RecordingIndexer:
                       call_uuid, self.pending.qsize())
 
     def _run(self) -> None:
-        while True:
-            self.pending.peek()
-            wait_for_idle(self.max_delay)
-            for _ in range(min(self.max_batch, self.pending.qsize())):
-                call_uuid = self.pending.get_nowait()
-                try:
-                    self._index_one(call_uuid)
-                finally:
-                    self.pending.task_done()
-                gevent.sleep(0)
+        drain_when_idle(self.pending, self._index_one, self.max_batch, self.max_delay)
 
     def _index_one(self, call_uuid: str) -> None:
         for attempt in range(1, self.attempts + 1):

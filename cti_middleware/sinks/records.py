@@ -21,7 +21,7 @@ import gevent.queue
 
 from ..model.changes import CallBridged, CallEnded, Change
 from ..store.errors import DB_ERRORS
-from .background import wait_for_idle
+from .background import drain_when_idle
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,8 @@ class CallRecordSink:
                       call_uuid, self.pending.qsize())
 
     def _run(self) -> None:
-        while True:
-            self.pending.peek()
-            wait_for_idle(self.max_delay)
-            for _ in range(min(self.max_batch, self.pending.qsize())):
-                self._write_one(*self.pending.get_nowait())
-                gevent.sleep(0)
+        drain_when_idle(self.pending, lambda item: self._write_one(*item),
+                        self.max_batch, self.max_delay)
 
     def _write_one(self, call_uuid: str, fields: dict[str, Any]) -> None:
         delay = 0.5
@@ -90,7 +86,6 @@ class CallRecordSink:
                 self.written += 1
                 if self.on_ended is not None and fields.get("ended_at") is not None:
                     self.on_ended(call_uuid)
-                self.pending.task_done()
                 return
             except DB_ERRORS as exc:
                 log.error("writing call record %s failed (%s); retrying in %.1fs",
