@@ -378,7 +378,7 @@ class CallControl:
         legs = self._legs(_arg(arguments, "uuid", "uuid"))
         if actor.role == "admin" or actor.agent in legs.owners:
             return legs
-        if actor.role == "supervisor" and any(self._supervises(actor, a) for a in legs.owners):
+        if actor.role == "supervisor" and any(self.supervises(actor, a) for a in legs.owners):
             return legs
         if actor.role == TOKEN_ROLE and any(self._token_covers(actor, a) for a in legs.owners):
             return legs
@@ -519,7 +519,10 @@ class CallControl:
         return {"call_uuid": legs.call_uuid}
 
     # --- supervisor actions ---------------------------------------------------------
-    def _supervises(self, actor: Actor, agent: str) -> bool:
+    def supervises(self, actor: Actor, agent: str) -> bool:
+        """Whether ``actor`` may act on ``agent``: admins on everyone, supervisors on the
+        agents of the queues they serve (everyone when they serve none). Recording
+        playback asks the same question, so it is public."""
         if actor.role == "admin":
             return True
         if actor.role != "supervisor":
@@ -537,7 +540,7 @@ class CallControl:
         record = self.state.agents.get(agent)
         if record is None:
             raise ControlError(NOT_FOUND, "no such agent")
-        if not self._supervises(actor, agent):
+        if not self.supervises(actor, agent):
             raise ControlError(FORBIDDEN, "not an agent of your queues")
         return record
 

@@ -38,7 +38,7 @@ def may_hear(runtime: Any, actor: Actor, rec: Recording) -> bool:
         return True
     if actor.role not in ("supervisor", "admin"):
         return False
-    return control_for(runtime)._supervises(actor, rec.agent or "")
+    return control_for(runtime).supervises(actor, rec.agent or "")
 
 
 def _fail(actor: str, target: str | None, code: str, message: str) -> dict[str, Any]:
