@@ -41,7 +41,7 @@ from .auth import actor, require
 from .blueprint import api_bp
 from .errors import ApiError
 from .params import body, integer, number, paginate, query_float, query_int, string
-from .workorder_events import notify, start_overdue_checker
+from .workorder_events import notify
 
 CREATE = {
     "type": string(32, required=True),
@@ -165,7 +165,5 @@ def transition_work_order(order_id: int) -> Any:
 def notify_work_order(kind: str, order: WorkOrder) -> None:
     """Announce a work-order change (``created``/``updated``); never fails the request."""
     socketio = current_app.extensions.get("socketio")
-    if socketio is not None:
-        start_overdue_checker(socketio)
     notify(kind, order, socketio.emit if socketio is not None else None)
 

@@ -14,6 +14,7 @@ from ..api.workorder_events import start_overdue_checker
 from ..config import Settings
 from ..dialplan.xml_curl import xml_curl_bp
 from ..runtime import Runtime
+from . import callback_handlers
 from .control_handlers import control_for
 from .forwarding import CommandForwarder, CommandServer
 from .message_queue import BatchingRedisManager
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None, start: bool = True,
     _register_pages(app)
     _register_health(app, runtime)
     _register_switch_config(app, runtime)
+    # Every process pushes the callback tasks it assigns; the ingest process also the due retries.
+    callback_handlers.install(socketio, watch_due=start and not web_only)
     if start and not web_only:
         crm_presence.start()
         runtime.start()

@@ -62,11 +62,15 @@ class AssignedPush:
 _pushers: weakref.WeakKeyDictionary[Any, AssignedPush] = weakref.WeakKeyDictionary()
 
 
-def _install(namespace: Any) -> None:
-    server = getattr(namespace, "socketio", None)
-    if server is not None and server not in _pushers:
-        _pushers[server] = pusher = AssignedPush(server)
-        store.add_listener(pusher)
+def install(server: Any, watch_due: bool) -> None:
+    """Make ``server`` push ``callback.assigned`` for tasks this process assigns; with
+    ``watch_due``, also for retries whose time has come (one process of a deployment
+    should watch, or every worker would push the same retry)."""
+    if server in _pushers:
+        return
+    _pushers[server] = pusher = AssignedPush(server)
+    store.add_listener(pusher)
+    if watch_due:
         gevent.spawn(_watch_due, weakref.ref(server), _poll_interval())
 
 
@@ -92,14 +96,8 @@ def _watch_due(server_ref: Any, interval: float) -> None:
 
 
 def handler_for(namespace: Any, event: str | None) -> Callable[..., dict[str, Any]] | None:
-    """A handler for a ``callback.*`` event on ``/agent`` (None otherwise).
-
-    Also, on any event, makes sure this server hears about new tasks.
-    """
-    if namespace.namespace != AGENT_NS:
-        return None
-    _install(namespace)
-    if event not in EVENTS:
+    """A handler for a ``callback.*`` event on ``/agent`` (None otherwise)."""
+    if namespace.namespace != AGENT_NS or event not in EVENTS:
         return None
 
     def handle(data: Any = None, *_extra: Any) -> dict[str, Any]:

@@ -6,9 +6,6 @@ along the workflow (``workorder.transition``) and blocks a caller
 (``blacklist.add``). Every request is answered with an acknowledgement in
 the call-control shape (``{"ok": true, ...}`` or ``{"ok": false, "error",
 "message"}``) and audited, allowed or refused.
-
-The first desktop to connect also starts the SLA checker
-(:func:`..api.workorder_events.start_overdue_checker`).
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from typing import Any
 from flask import request
 from peewee import IntegrityError
 
-from ..api.workorder_events import notify, start_overdue_checker
+from ..api.workorder_events import notify
 from ..control import FORBIDDEN, ILLEGAL_STATE, INVALID_ARGUMENT, NOT_FOUND, Actor
 from ..sinks.sockets import AGENT_NS
 from ..store import dispatch
@@ -221,18 +218,15 @@ _desks: weakref.WeakKeyDictionary[Any, WorkOrderDesk] = weakref.WeakKeyDictionar
 
 
 def desk_for(namespace: Any) -> WorkOrderDesk:
-    """The namespace's desk service (the SLA checker is started with it)."""
+    """The namespace's desk service."""
     desk = _desks.get(namespace)
     if desk is None:
         desk = _desks[namespace] = WorkOrderDesk(namespace.socketio.emit)
-        start_overdue_checker(namespace.socketio)
     return desk
 
 
 def handler_for(namespace: Any, event: str | None) -> Callable[..., dict[str, Any]] | None:
     """A handler for ``event`` on the ``/agent`` namespace, or None."""
-    if event == "connect":
-        start_overdue_checker(namespace.socketio)  # the first desktop starts the SLA checks
     if namespace.namespace != AGENT_NS or event not in EVENTS:
         return None
 
