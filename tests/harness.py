@@ -40,6 +40,7 @@ class Proc:
         self.args = args
         self.lines: queue.Queue[str] = queue.Queue()
         self.history: list[str] = []
+        self.kept: list[str] = []  # lines a start-up wait passed over, looked at first
         self.log_path = log_path
         self.popen = subprocess.Popen(
             args, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -63,24 +64,35 @@ class Proc:
                 log.close()
             self.lines.put("")  # EOF marker
 
-    def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
-        """The first line from now on matching ``pattern``; fails with the output so far."""
+    def wait_for(self, pattern: str, timeout: float = 20.0, *, keep_skipped: bool = False) -> re.Match[str]:
+        """The first line from now on matching ``pattern``; fails with the output so far.
+
+        ``keep_skipped``: the lines passed over stay for the next wait, for a start-up
+        announcement that other start-up output (a first connect, say) may precede.
+        """
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern)
+        skipped: list[str] = []
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
+            if self.kept:
+                line = self.kept.pop(0)
+            else:
+                try:
+                    line = self.lines.get(timeout=left)
+                except queue.Empty:
+                    break
             if line == "" and self.popen.poll() is not None:
                 raise AssertionError(f"{self.args[1:3]} exited ({self.popen.returncode}) before "
                                      f"printing {pattern!r}:\n{''.join(self.history[-40:])}")
             match = regex.search(line)
             if match:
+                if keep_skipped:
+                    self.kept[:0] = skipped
                 return match
+            skipped.append(line)
         raise AssertionError(f"no line matching {pattern!r} within {timeout}s:\n"
                              f"{''.join(self.history[-40:])}")
 
@@ -122,7 +134,7 @@ def start_middleware(esl_port: int, db_url: str, password: str = "ClueCon",
     }
     env.update(extra_env or {})
     proc = Proc([CLI, "run"], env=env, log_path=log_path)
-    match = proc.wait_for(r"listening on (http://[\d.]+:\d+)/")
+    match = proc.wait_for(r"listening on (http://[\d.]+:\d+)/", keep_skipped=True)
     return proc, match.group(1)
 
 
