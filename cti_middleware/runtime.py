@@ -28,6 +28,7 @@ from .sinks.screenpop import ScreenPopSink
 from .sinks.sockets import SocketSink
 from .sinks.stats import StatsSink
 from .store import agents as agent_store
+from .store import call_batch
 from .store import calls as call_store
 from .store import customers as customer_store
 from .store.errors import DB_ERRORS
@@ -53,7 +54,7 @@ class Runtime:
         self.break_reasons.subscribe(self._break_reason_changed)
         self.screen_pops = ScreenPopSink(emit, customer_store.screen_pop_customer)
         self.recordings = RecordingIndexer(settings.recordings_dir)
-        self.records = CallRecordSink(call_store.record_call, on_ended=self.recordings.submit)
+        self.records = CallRecordSink(call_batch.record_calls, on_ended=self.recordings.submit)
         self.stats = StatsSink(emit)
         self.webhooks = WebhookSink()
         self.webhook_dispatcher = WebhookDispatcher()

@@ -38,3 +38,21 @@ def drain_when_idle(pending: gevent.queue.JoinableQueue, handle: Callable[[Any],
             finally:
                 pending.task_done()
             gevent.sleep(0)
+
+
+def drain_batches_when_idle(pending: gevent.queue.JoinableQueue,
+                            handle_batch: Callable[[list[Any]], None],
+                            max_batch: int, max_delay: float) -> NoReturn:
+    """As :func:`drain_when_idle`, but ``handle_batch`` gets up to ``max_batch`` items
+    at once (one database transaction instead of one per item); every item of the
+    batch counts as done once it returns or raises."""
+    while True:
+        pending.peek()
+        wait_for_idle(max_delay)
+        batch = [pending.get_nowait() for _ in range(min(max_batch, pending.qsize()))]
+        try:
+            handle_batch(batch)
+        finally:
+            for _ in batch:
+                pending.task_done()
+        gevent.sleep(0)

@@ -25,11 +25,15 @@ from .background import drain_when_idle
 
 log = logging.getLogger(__name__)
 
-Indexer = Callable[[str, str], Any]
+# Indexes one call (its uuid, or its record as just written) under a recordings root.
+Indexer = Callable[[Any, str], Any]
 
 
 class RecordingIndexer:
-    """``submit(call_uuid)`` never blocks; the worker indexes in the background."""
+    """``submit(call)`` never blocks; the worker indexes in the background.
+
+    ``call`` is a call uuid or the call's record as the record writer wrote it.
+    """
 
     def __init__(self, root: str | os.PathLike[str], index: Indexer = recordings.index_call,
                  max_pending: int = 10000, attempts: int = 3, retry_delay: float = 1.0,
@@ -45,21 +49,22 @@ class RecordingIndexer:
         self.failed = 0
         self._worker = gevent.spawn(self._run)
 
-    def submit(self, call_uuid: str) -> None:
+    def submit(self, call: Any) -> None:
         try:
-            self.pending.put_nowait(call_uuid)
+            self.pending.put_nowait(call)
         except gevent.queue.Full:
             self.failed += 1
             log.error("recording of call %s not indexed: %d waiting; run 'recordings scan'",
-                      call_uuid, self.pending.qsize())
+                      _uuid(call), self.pending.qsize())
 
     def _run(self) -> None:
         drain_when_idle(self.pending, self._index_one, self.max_batch, self.max_delay)
 
-    def _index_one(self, call_uuid: str) -> None:
+    def _index_one(self, call: Any) -> None:
+        call_uuid = _uuid(call)
         for attempt in range(1, self.attempts + 1):
             try:
-                if self.index(call_uuid, self.root) is not None:
+                if self.index(call, self.root) is not None:
                     self.indexed += 1
                 return
             except DB_ERRORS as exc:
@@ -76,3 +81,7 @@ class RecordingIndexer:
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every submitted call is indexed (for shutdown and tests)."""
         return self.pending.join(timeout=timeout)
+
+
+def _uuid(call: Any) -> str:
+    return call if isinstance(call, str) else call.call_uuid

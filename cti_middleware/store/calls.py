@@ -69,7 +69,10 @@ def _customer_id(value: object) -> int | None:
     return int(value) if value is not None else None
 
 
-def _row(call_uuid: str, fields: dict[str, Any]) -> dict[str, Any]:
+def call_row(call_uuid: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The checked, normalised column values of one write (None values left out)."""
+    if not isinstance(call_uuid, str) or not 0 < len(call_uuid) <= UUID_MAX:
+        raise StoreError("call_uuid is required (at most 64 characters)")
     unknown = set(fields) - FIELDS
     if unknown:
         raise TypeError(f"unknown call fields: {', '.join(sorted(unknown))}")
@@ -114,9 +117,7 @@ def record_call(call_uuid: str, **fields: Any) -> CallRecord:
     The customer is linked from the caller number unless given; when both
     an agent and a customer are known the customer's ``last_agent`` is set.
     """
-    if not isinstance(call_uuid, str) or not 0 < len(call_uuid) <= UUID_MAX:
-        raise StoreError("call_uuid is required (at most 64 characters)")
-    row = _row(call_uuid, fields)
+    row = call_row(call_uuid, fields)
     _link_customer(row)
     query = CallRecord.insert(**row)
     written = [CallRecord._meta.fields[name] for name in row if name != "call_uuid"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from peewee import PeeweeException
+from peewee import InterfaceError, OperationalError, PeeweeException
 
 # peewee wraps driver errors in its own classes; a dropped socket may surface as OSError.
 DB_ERRORS: tuple[type[BaseException], ...] = (PeeweeException, OSError)
+
+# The database is away or busy: waiting and trying again will work.
+UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError)
+# The database (or its driver) refuses these values: trying again never will.
+REFUSED: tuple[type[BaseException], ...] = (PeeweeException, ValueError, TypeError)

@@ -37,8 +37,9 @@ from peewee import (
 )
 
 from ..dialplan.route import parse_recording_path
+from .call_batch import WrittenCall
 from .calls import caller_key
-from .db import BaseModel, UTCDateTimeField, connected, to_epoch, utcnow
+from .db import BaseModel, UTCDateTimeField, connected, database, to_epoch, utcnow
 from .models import (
     AGENT_MAX,
     NAME_MAX,
@@ -161,6 +162,11 @@ def _days(epoch: float) -> list[str]:
 
 def _stat(root: str | os.PathLike[str], relative: str) -> os.stat_result | None:
     try:
+        # Most looks find nothing: a plain stat says so without resolving the path.
+        os.stat(os.path.join(root, relative))
+    except (OSError, ValueError):
+        return None
+    try:
         real = resolve(root, relative)
         result = real.stat()
     except (RecordingPathError, OSError):
@@ -240,20 +246,28 @@ def _queue_records(queue: str | None) -> bool:
 
     if not queue:
         return False
-    row = Queue.get_or_none(Queue.name == queue)
-    return bool(row is not None and row.record_calls)
+    table, name, flag = Queue._meta.table_name, Queue.name.column_name, Queue.record_calls
+    rows = database.execute_sql(
+        f"SELECT {flag.column_name} FROM {table} WHERE {name} = {database.param}", (queue,)
+    ).fetchall()
+    return bool(rows and flag.python_value(rows[0][0]))
 
 
 @connected
-def index_call(call_uuid: str, root: str | os.PathLike[str]) -> Recording | None:
+def index_call(call: str | WrittenCall, root: str | os.PathLike[str]) -> Recording | None:
     """Index the recording of a finished call from its call record.
 
-    The file is looked for where the call record's ``recording_path`` says,
-    else where the path convention puts it. A call whose queue records calls
-    is indexed even before its file shows up (size unknown, filled by a later
-    ``recordings scan``); an unanswered call has no recording.
+    ``call`` is the call uuid, or the record as the call-record writer just wrote
+    it (which spares reading it back). The file is looked for where the call
+    record's ``recording_path`` says, else where the path convention puts it. A
+    call whose queue records calls is indexed even before its file shows up (size
+    unknown, filled by a later ``recordings scan``); an unanswered call has no
+    recording.
     """
-    record = CallRecord.get_or_none(CallRecord.call_uuid == call_uuid)
+    if isinstance(call, str):
+        call_uuid, record = call, CallRecord.get_or_none(CallRecord.call_uuid == call)
+    else:
+        call_uuid, record = call.call_uuid, call
     if record is None or record.answered_at is None:
         return None
     if record.recording_path:

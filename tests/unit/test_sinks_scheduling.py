@@ -21,9 +21,24 @@ def _busy(log: list[str], turns: int) -> gevent.Greenlet:
     return gevent.spawn(run)
 
 
+class _Written:
+    def __init__(self, call_uuid: str) -> None:
+        self.call_uuid = call_uuid
+
+
+def _writer(log: list[str], show=lambda uuid, f: uuid):
+    """A record writer that logs each record of a batch in the order given."""
+
+    def write(items):
+        log.extend(show(uuid, f) for uuid, f in items)
+        return [_Written(uuid) for uuid, _f in items]
+
+    return write
+
+
 def test_writes_wait_for_the_pops_then_keep_queue_order():
     log: list[str] = []
-    sink = CallRecordSink(lambda uuid, **f: log.append(f"{uuid}:{f['n']}"), max_delay=5)
+    sink = CallRecordSink(_writer(log, lambda uuid, f: f"{uuid}:{f['n']}"), max_delay=5)
     busy = _busy(log, 30)
     for n in range(3):
         sink._put("a", {"n": n})
@@ -38,7 +53,7 @@ def test_writes_wait_for_the_pops_then_keep_queue_order():
 
 def test_a_hub_that_never_idles_delays_writes_but_never_starves_them():
     log: list[str] = []
-    sink = CallRecordSink(lambda uuid, **f: log.append(uuid), max_delay=0.05)
+    sink = CallRecordSink(_writer(log), max_delay=0.05)
     stop = gevent.event.Event()
 
     def endless() -> None:
@@ -57,10 +72,10 @@ def test_a_hub_that_never_idles_delays_writes_but_never_starves_them():
 def test_ended_calls_reach_the_indexer_in_order_after_their_record():
     indexed: list[str] = []
     order: list[str] = []
-    indexer = RecordingIndexer("/nonexistent", index=lambda uuid, root: indexed.append(uuid) or 1,
+    indexer = RecordingIndexer("/nonexistent",
+                               index=lambda call, root: indexed.append(call.call_uuid) or 1,
                                max_delay=5)
-    sink = CallRecordSink(lambda uuid, **f: order.append(uuid), on_ended=indexer.submit,
-                          max_delay=5)
+    sink = CallRecordSink(_writer(order), on_ended=indexer.submit, max_delay=5)
     busy = _busy(order, 20)
     for uuid in ("u1", "u2", "u3"):
         sink._put(uuid, {"ended_at": 1.0})

@@ -14,6 +14,7 @@ from cti_middleware.sinks.recording_index import RecordingIndexer
 from cti_middleware.sinks.records import CallRecordSink
 from cti_middleware.store import recordings as rec
 from cti_middleware.store.agents import add_agent
+from cti_middleware.store.call_batch import record_calls
 from cti_middleware.store.calls import record_call
 from cti_middleware.store.db import to_epoch
 from cti_middleware.store.routing import Queue
@@ -159,7 +160,7 @@ def test_call_record_sink_indexes_after_the_write_off_the_event_path(db, tmp_pat
     Queue.create(name="support@default", record_calls=True)
     write_wav(tmp_path / day_of(ANSWERED) / f"{U1}.wav", 0.5)
     indexer = RecordingIndexer(tmp_path)
-    sink = CallRecordSink(record_call, on_ended=indexer.submit)
+    sink = CallRecordSink(record_calls, on_ended=indexer.submit)
     sink._put(U1, {"queue": "support@default", "agent": "1000@default",
                    "answered_at": datetime.fromtimestamp(ANSWERED), "ended_at": None})
     sink._put(U1, {"ended_at": datetime.fromtimestamp(ANSWERED + 3)})
