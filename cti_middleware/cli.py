@@ -66,13 +66,13 @@ def cmd_initdb(args: argparse.Namespace) -> int:
 def serve(settings: object, ready_message: str = "CTI middleware listening on",
           web_only: bool = False) -> None:
     """Run the web server and (unless ``web_only``) the FreeSWITCH link until interrupted."""
-    from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
     from .web.app import create_app
+    from .web.server import NoDelayWSGIServer
 
     app, _socketio, runtime = create_app(settings, web_only=web_only)  # type: ignore[arg-type]
-    server = pywsgi.WSGIServer(
+    server = NoDelayWSGIServer(
         (settings.http_host, settings.http_port),  # type: ignore[attr-defined]
         app,
         handler_class=WebSocketHandler,

@@ -99,6 +99,7 @@ def _run(port_out: mp.connection.Connection, api: ApiHandler | None, script: Scr
     while True:
         sock, _ = server.accept()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as mod_event_socket does
         threading.Thread(target=_serve_conn, args=(sock, api, script, password),
                          daemon=True).start()
 

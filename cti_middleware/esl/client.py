@@ -16,6 +16,7 @@ survive a busy call centre, so this module replaces them:
 from __future__ import annotations
 
 import logging
+import socket
 import uuid as uuid_mod
 from collections import deque
 from collections.abc import Callable
@@ -92,6 +93,8 @@ class EslConnection(InboundESL):
         """Connect, wait for auth/request and authenticate; every step has a deadline."""
         sock = gevent.socket.create_connection((self.host, self.port), timeout=self.timeout)
         sock.settimeout(None)
+        # Commands are small and each waits for its reply: send them at once.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.sock_file = sock.makefile("rb")  # greenswitch's stop() closes it
         self.connected = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from socket import IPPROTO_TCP, TCP_NODELAY
 from typing import TYPE_CHECKING
 
 import gevent
@@ -256,6 +257,9 @@ class EslServer:
         self.stream.stop(timeout=1)
 
     def _handle(self, sock: socket, address: tuple) -> None:
+        # mod_event_socket turns Nagle off on every listener socket: an event is
+        # written the moment it happens, never held back to fill a segment.
+        sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
         conn = Connection(sock, address, self)
         self.connections.append(conn)
         self._register(conn)
