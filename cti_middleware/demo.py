@@ -24,7 +24,9 @@ from .store.demo import DEMO_PASSWORD
 log = logging.getLogger(__name__)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a server whose address another
+    process must be given before the server starts."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -95,7 +97,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     base = Settings.from_env()
     port = args.port if args.port is not None else base.http_port
-    port = port or _free_port()  # the simulator needs the address before the server starts
+    port = port or free_port()  # the simulator needs the address before the server starts
     xml_curl_secret = base.xml_curl_secret or secrets.token_urlsafe(16)
     config.xml_curl = f"http://127.0.0.1:{port}/freeswitch/xml"
     config.xml_curl_secret = xml_curl_secret

@@ -8,13 +8,13 @@ switch's own events on the event socket.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from cti_middleware.demo import free_port
 from cti_middleware.esl.wire import parse_event_body
 from cti_middleware.store import db as store_db
 from cti_middleware.store import routing
@@ -32,12 +32,6 @@ EVENTS = ("event plain CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBR
 STRANGER = "13700001234"
 
 Event = dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def agent_configs() -> None:
@@ -108,7 +102,7 @@ def xml_curl_switch(seeded_db: str, tmp_path: Path) -> Iterator[Callable[..., Xm
             setup()
         finally:
             store_db.close_database()
-        http_port = _free_port()
+        http_port = free_port()
         url = f"http://127.0.0.1:{http_port}/freeswitch/xml"
         sim, esl_port = start_simulator(
             extra=["--time-scale", TIME_SCALE, "--xml-curl", url, "--xml-curl-secret", SECRET],
