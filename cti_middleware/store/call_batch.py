@@ -4,15 +4,15 @@ At a hundred calls a second the per-write cost of :func:`.calls.record_call` (an
 ORM-built customer probe, upsert, re-read and customer touch, each its own
 statement and commit) made the record writer the largest user of the event
 process's CPU, ahead of the screen pops it is meant to stay behind.  Here a batch
-is one transaction, each record one fixed upsert that links the customer and
-returns what the recordings index needs, and the SQL text is built once per
-database kind.  The semantics are :func:`.calls.record_call`'s: only the fields
+is one transaction of a few statements: a multi-row upsert that links each
+record's customer and returns what the recordings index needs, and one update of
+the customers' last agent.  The SQL text is built once per database kind and size.  The semantics are :func:`.calls.record_call`'s: only the fields
 given are written, and an earlier value is never wiped by a later partial update.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -20,8 +20,6 @@ from typing import Any, NamedTuple
 from .calls import call_row
 from .db import connection, database, utcnow
 from .models import CallRecord, Customer
-
-log = logging.getLogger(__name__)
 
 # Columns written by the upsert, in statement order (customer_id and abandoned are special).
 _TEXT = ("caller_number", "caller_name", "queue", "agent", "hangup_cause", "cc_cause",
@@ -45,30 +43,32 @@ class WrittenCall(NamedTuple):
     recording_path: str | None
 
 
-def _upsert_sql(p: str) -> str:
-    plain = (*_TEXT, *_TIMES, "satisfaction")
-    columns = ", ".join(("call_uuid", *plain, "customer_id", "abandoned"))
+_PLAIN = (*_TEXT, *_TIMES, "satisfaction")
+# Rows per statement: few enough for any SQLite's limit on parameters (15 a row).
+CHUNK = 60
+
+
+@functools.cache
+def _upsert_sql(p: str, rows: int, keep_abandoned: bool) -> str:
+    """One INSERT of ``rows`` records; ``keep_abandoned`` when none of them says."""
+    columns = ", ".join(("call_uuid", *_PLAIN, "customer_id", "abandoned"))
     link = f"COALESCE({p}, (SELECT customer_id FROM customer_phone WHERE number = {p}))"
-    values = ", ".join([p] * (1 + len(plain)) + [link, f"COALESCE({p}, FALSE)"])
+    row = "(" + ", ".join([p] * (1 + len(_PLAIN)) + [link, f"COALESCE({p}, FALSE)"]) + ")"
     updates = ", ".join(f"{c} = COALESCE(excluded.{c}, call_record.{c})"
-                        for c in (*plain, "customer_id"))
-    return (f"INSERT INTO call_record ({columns}) VALUES ({values}) "
-            f"ON CONFLICT (call_uuid) DO UPDATE SET {updates}, "
-            f"abandoned = CASE WHEN {p} IS NULL THEN call_record.abandoned "
-            f"ELSE excluded.abandoned END "
+                        for c in (*_PLAIN, "customer_id"))
+    abandoned = "call_record.abandoned" if keep_abandoned else "excluded.abandoned"
+    return (f"INSERT INTO call_record ({columns}) VALUES {', '.join([row] * rows)} "
+            f"ON CONFLICT (call_uuid) DO UPDATE SET {updates}, abandoned = {abandoned} "
             f"RETURNING {', '.join(_RETURNED)}")
 
 
-_SQL: dict[str, tuple[str, str]] = {}
-
-
-def _statements() -> tuple[str, str]:
-    p = database.param
-    found = _SQL.get(p)
-    if found is None:
-        touch = f"UPDATE customer SET last_agent = {p}, updated_at = {p} WHERE id = {p}"
-        found = _SQL[p] = (_upsert_sql(p), touch)
-    return found
+@functools.cache
+def _touch_sql(p: str, rows: int) -> str:
+    """Set each customer's last agent from ``rows`` (customer id, agent) pairs."""
+    values = ", ".join([f"({p}, {p})"] * rows)
+    return (f"WITH v(id, agent) AS (VALUES {values}) "
+            f"UPDATE customer SET last_agent = (SELECT agent FROM v WHERE v.id = customer.id), "
+            f"updated_at = {p} WHERE id IN (SELECT id FROM v)")
 
 
 _TIME_FIELD = CallRecord.joined_at
@@ -77,14 +77,13 @@ _UPDATED = Customer.updated_at
 
 def _params(row: dict[str, Any]) -> list[Any]:
     link = row.get("caller_number") if "customer" not in row else None
-    abandoned = row.get("abandoned")
     return [
         row["call_uuid"],
         *(row.get(c) for c in _TEXT),
         *(_TIME_FIELD.db_value(row.get(c)) for c in _TIMES),
         row.get("satisfaction"),
         row.get("customer"), link,
-        abandoned, abandoned,
+        row.get("abandoned"),
     ]
 
 
@@ -103,13 +102,34 @@ def merge(items: Iterable[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[s
     return list(merged.items())
 
 
-def write_one(cursor_execute: Any, row: dict[str, Any]) -> WrittenCall:
-    upsert, touch = _statements()
-    raw = cursor_execute(upsert, _params(row)).fetchone()
-    written = WrittenCall(*raw[:5], *(_TIME_FIELD.python_value(v) for v in raw[5:8]), raw[8])
-    if written.agent and written.customer_id is not None and "agent" in row:
-        cursor_execute(touch, (written.agent, _UPDATED.db_value(utcnow()), written.customer_id))
-    return written
+def _written(raw: Sequence[Any]) -> WrittenCall:
+    return WrittenCall(*raw[:5], *(_TIME_FIELD.python_value(v) for v in raw[5:8]), raw[8])
+
+
+def _upsert(rows: list[dict[str, Any]], keep_abandoned: bool) -> list[WrittenCall]:
+    out: list[WrittenCall] = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        sql = _upsert_sql(database.param, len(chunk), keep_abandoned)
+        params = [value for row in chunk for value in _params(row)]
+        out += [_written(raw) for raw in database.execute_sql(sql, params).fetchall()]
+    return out
+
+
+def _touch_last_agents(rows: list[dict[str, Any]], written: dict[str, WrittenCall]) -> None:
+    """Remember who last served each customer (sticky routing), for the writes that
+    named an agent; the batch's last write for a customer wins."""
+    last: dict[int, str] = {}
+    for row in rows:
+        call = written.get(row["call_uuid"])
+        if "agent" in row and call is not None and call.agent and call.customer_id is not None:
+            last[call.customer_id] = call.agent
+    pairs = list(last.items())
+    now = _UPDATED.db_value(utcnow())
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start:start + CHUNK]
+        params = [value for pair in chunk for value in pair]
+        database.execute_sql(_touch_sql(database.param, len(chunk)), [*params, now])
 
 
 def record_calls(items: Sequence[tuple[str, dict[str, Any]]]) -> list[WrittenCall]:
@@ -121,8 +141,13 @@ def record_calls(items: Sequence[tuple[str, dict[str, Any]]]) -> list[WrittenCal
     :class:`cti_middleware.sinks.records.CallRecordSink`).
     """
     rows = [call_row(call_uuid, fields) for call_uuid, fields in merge(items)]
-    out: list[WrittenCall] = []
+    if not rows:
+        return []
     with connection(), database.atomic():
-        for row in rows:
-            out.append(write_one(database.execute_sql, row))
-    return out
+        written: dict[str, WrittenCall] = {}
+        for keep in (False, True):
+            part = [row for row in rows if ("abandoned" in row) != keep]
+            if part:
+                written.update((w.call_uuid, w) for w in _upsert(part, keep))
+        _touch_last_agents(rows, written)
+    return [written[row["call_uuid"]] for row in rows]

@@ -96,3 +96,14 @@ def test_a_value_the_postgresql_driver_cannot_send_is_refused_alone(db, db_url):
     assert sink.flush()
     assert get_call("fine").caller_name == "ab" and get_call("nul") is None
     assert sink.rejected == 1
+
+
+def test_a_batch_larger_than_one_statement(db):  # noqa: F811
+    customer = add_customer("李四", "13900139000")
+    items = [(f"big-{i}", {"caller_number": "13900139000", "agent": f"{1000 + i}@default",
+                           "joined_at": T + i}) for i in range(150)]
+    written = record_calls(items)
+    assert [w.call_uuid for w in written] == [uuid for uuid, _f in items]
+    assert CallRecord.select().where(CallRecord.customer == customer.id).count() == 150
+    # The batch's last call named the agent who served this customer last.
+    assert find_by_number("13900139000").last_agent == "1149@default"
