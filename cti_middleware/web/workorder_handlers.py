@@ -5,7 +5,13 @@ the orders of its agent and department (``workorder.list``), moves them
 along the workflow (``workorder.transition``) and blocks a caller
 (``blacklist.add``). Every request is answered with an acknowledgement in
 the call-control shape (``{"ok": true, ...}`` or ``{"ok": false, "error",
-"message"}``) and audited, allowed or refused.
+"message"}``) and audited, allowed or refused (listing, which changes
+nothing, is not audited).
+
+The supervisor page may only list (``workorder.list`` on ``/supervisor``):
+it fetches the orders that are already overdue each time it connects, with
+``scope: "every"``, which looks past the caller's own departments and is
+refused to plain agents.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from peewee import IntegrityError
 
 from ..api.workorder_events import notify
 from ..control import FORBIDDEN, ILLEGAL_STATE, INVALID_ARGUMENT, NOT_FOUND, Actor
-from ..sinks.sockets import AGENT_NS
+from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS
 from ..store import dispatch
 from ..store.audit import audit as write_audit
 from ..store.db import connected
@@ -44,6 +50,11 @@ log = logging.getLogger(__name__)
 
 EVENTS = frozenset({"workorder.create", "workorder.list", "workorder.transition",
                     "blacklist.add"})
+SUPERVISOR_EVENTS = frozenset({"workorder.list"})
+NAMESPACE_EVENTS = {AGENT_NS: EVENTS, SUPERVISOR_NS: SUPERVISOR_EVENTS}
+SCOPES = ("mine", "department", "all", "every")
+# Roles that oversee every department, so may list orders outside their own.
+OVERSEERS = ("supervisor", "admin")
 UNAVAILABLE = "unavailable"
 LIST_MAX = 100
 TYPED = ("window_start", "window_end", "address", "severity", "against")
@@ -162,16 +173,17 @@ class WorkOrderDesk:
     def list(self, actor: Actor, data: Any) -> dict[str, Any]:
         data = checked(data, LIST)
         scope = data.get("scope") or "all"
-        if scope not in ("mine", "department", "all"):
-            raise Refused(INVALID_ARGUMENT, "scope must be mine, department or all")
-        limit = data.get("limit") or 50
+        if scope not in SCOPES:
+            raise Refused(INVALID_ARGUMENT, "scope must be mine, department, all or every")
+        if scope == "every" and actor.role not in OVERSEERS:
+            raise Refused(FORBIDDEN, "only supervisors may list every work order")
+        limit = data.get("limit")
+        limit = 50 if limit is None else limit
         if not 1 <= limit <= LIST_MAX:
             raise Refused(INVALID_ARGUMENT, f"limit must be 1..{LIST_MAX}")
-        depts = [d.id for d in dispatch.departments_of(actor.agent)]
-        mine = WorkOrder.agent == actor.agent
-        theirs = dispatch.WorkOrderDispatch.department.in_(depts or [0])
-        where = {"mine": mine, "department": theirs, "all": mine | theirs}[scope]
-        query = dispatch.with_dispatch(WorkOrder.select()).where(where)
+        query = dispatch.with_dispatch(WorkOrder.select())
+        if scope != "every":
+            query = query.where(_visible(actor.agent, scope))
         if data.get("overdue") is True:
             query = query.where(dispatch.overdue_condition())
         rows = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).limit(limit)
@@ -209,6 +221,14 @@ class WorkOrderDesk:
         return {"entry": _entry(entry), "already": False}
 
 
+def _visible(agent: str, scope: str) -> Any:
+    """Condition for the orders of ``agent`` (``mine``), its departments, or both (``all``)."""
+    depts = [d.id for d in dispatch.departments_of(agent)]
+    mine = WorkOrder.agent == agent
+    theirs = dispatch.WorkOrderDispatch.department.in_(depts or [0])
+    return {"mine": mine, "department": theirs, "all": mine | theirs}[scope]
+
+
 def _entry(entry: BlacklistEntry) -> dict[str, Any]:
     return {"id": entry.id, "number": entry.number, "reason": entry.reason,
             "added_by": entry.added_by}
@@ -226,8 +246,12 @@ def desk_for(namespace: Any) -> WorkOrderDesk:
 
 
 def handler_for(namespace: Any, event: str | None) -> Callable[..., dict[str, Any]] | None:
-    """A handler for ``event`` on the ``/agent`` namespace, or None."""
-    if namespace.namespace != AGENT_NS or event not in EVENTS:
+    """A handler for ``event`` if ``namespace`` accepts it, or None.
+
+    ``/agent`` takes every desktop request; ``/supervisor`` only the list,
+    so the supervisor page cannot create or move orders by name.
+    """
+    if event not in NAMESPACE_EVENTS.get(namespace.namespace, ()):
         return None
 
     def handle(data: Any = None, *_extra: Any) -> dict[str, Any]:

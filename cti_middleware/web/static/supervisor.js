@@ -6,7 +6,10 @@
 // being monitored carries data-monitor="<mode>" once the server has acknowledged it.
 // Take over (after a confirmation dialog) rings the supervisor's phone into the customer's
 // leg and cuts the agent off. Work orders past their SLA arrive as workorder.overdue and
-// stay in the alert list until dismissed.
+// stay in the alert list until dismissed. The server pushes each of them only once, so on
+// every (re)connect the page also asks for the orders already overdue and still open
+//   workorder.list {scope: 'every', overdue: true, limit: 100} -> {items: [order]}
+// and merges them with the pushes: one row per order, a dismissed order stays dismissed.
 
 import { byId, el, formatTimestamp, setText, show } from './dom.js';
 import { has, t } from './i18n.js';
@@ -14,7 +17,9 @@ import { request, toast } from './toast.js';
 
 const MONITOR_MODES = ['listen', 'whisper', 'barge'];
 const CALL_ACTIONS = [...MONITOR_MODES, 'takeover'];
-const OVERDUE_KEEP = 50;
+const OVERDUE_KEEP = 100; // rows in the overdue list; also what one fetch asks for
+const DISMISSED_KEEP = 1000;
+const LIST_TIMEOUT_MS = 8000;
 
 const ACTIONS = [
   { action: 'listen', event: 'supervisor.listen', label: 'sup.listen' },
@@ -32,7 +37,10 @@ export class SupervisorView {
     this.socket = null;
     this.agents = new Map(); // agent id -> {agent, name, status, state, call_uuid, reason}
     this.monitoring = null; // {agent, mode, uuid} once a listen/whisper/barge is acknowledged
-    this.overdue = new Map(); // work order id -> overdue payload, newest last
+    this.overdue = new Map(); // work order id -> overdue payload
+    this.dismissed = new Set(); // work order ids dismissed while signed in, oldest first
+    this.pushedDuringFetch = null; // ids pushed while a fetch of the overdue list is out
+    this.who = null; // the account the overdue list belongs to
     this.pendingTakeover = null; // the agent the confirmation dialog is about
     this.dialogBound = false;
   }
@@ -55,43 +63,102 @@ export class SupervisorView {
     byId('sup-overdue').addEventListener('click', (event) => {
       const button = event.target.closest('button[data-action=dismiss]');
       if (!button) return;
-      this.overdue.delete(button.dataset.id);
-      this.renderOverdue();
+      this.dismiss(button.dataset.id);
     });
   }
 
-  /** Open the /supervisor namespace with the same credentials as the agent session. */
+  /** Open the /supervisor namespace with the same credentials as the agent session.
+   *  Called again whenever the agent session reconnects: the same account keeps its
+   *  overdue list and dismissals until the fresh fetch replaces the list. */
   connect(io, auth) {
-    this.disconnect();
+    const who = auth && auth.agent ? String(auth.agent) : null;
+    if (who !== this.who) this.forgetOverdue();
+    this.closeSocket();
+    this.who = who;
     this.bindDialog();
     show('supervisor-panel', true);
     setText('sup-error', '');
+    this.render();
     const socket = io('/supervisor', { auth, transports: ['websocket'] });
     this.socket = socket;
     socket.on('connect_error', (err) => {
       setText('sup-error', t('sup.unavailable', { message: err && err.message ? err.message : '' }));
     });
-    socket.on('connect', () => setText('sup-error', ''));
+    socket.on('connect', () => {
+      setText('sup-error', '');
+      this.fetchOverdue(socket);
+    });
     socket.on('supervisor.agents', (list) => this.replaceAll(list));
     socket.on('agent.state', (msg) => this.update(msg));
     socket.on('workorder.overdue', (order) => this.addOverdue(order));
   }
 
-  /** A work order passed its deadline: newest on top, one row per order. */
+  /** Ask for the orders that went overdue while this page was not listening. The answer
+   *  replaces what the page held before the request (orders resolved since drop out);
+   *  orders pushed while it was on its way stay. */
+  fetchOverdue(socket) {
+    const pushed = new Set();
+    this.pushedDuringFetch = pushed;
+    const query = { scope: 'every', overdue: true, limit: OVERDUE_KEEP };
+    socket.timeout(LIST_TIMEOUT_MS).emit('workorder.list', query, (err, ack) => {
+      if (this.socket !== socket || this.pushedDuringFetch !== pushed) return; // superseded
+      this.pushedDuringFetch = null;
+      if (err || !ack || ack.ok !== true || !Array.isArray(ack.items)) {
+        const message = err ? err.message : (ack && (ack.message || ack.error)) || '?';
+        toast(t('sup.overdue.load_failed', { message: String(message) }), 'error');
+        return;
+      }
+      const merged = new Map();
+      ack.items.forEach((order) => {
+        const key = overdueKey(order);
+        if (key !== null && !this.dismissed.has(key)) merged.set(key, order);
+      });
+      pushed.forEach((key) => { if (this.overdue.has(key)) merged.set(key, this.overdue.get(key)); });
+      this.overdue = merged;
+      this.trimOverdue();
+      this.renderOverdue();
+    });
+  }
+
+  /** A work order passed its deadline: one row per order, announced once. An order the
+   *  list already shows (fetched just before its push) is only refreshed. */
   addOverdue(order) {
-    if (!order || typeof order !== 'object' || order.id === undefined || order.id === null) return;
-    const key = String(order.id);
-    this.overdue.delete(key);
+    const key = overdueKey(order);
+    if (key === null || this.dismissed.has(key)) return;
+    const known = this.overdue.has(key);
     this.overdue.set(key, order);
-    while (this.overdue.size > OVERDUE_KEEP) this.overdue.delete(this.overdue.keys().next().value);
-    toast(t('sup.overdue.toast', { id: key }), 'info');
+    if (this.pushedDuringFetch) this.pushedDuringFetch.add(key);
+    this.trimOverdue();
+    if (!known) toast(t('sup.overdue.toast', { id: key }), 'info');
     this.renderOverdue();
+  }
+
+  /** The supervisor has seen it: off the list, and later fetches or pushes leave it off. */
+  dismiss(key) {
+    this.overdue.delete(key);
+    this.dismissed.add(key);
+    while (this.dismissed.size > DISMISSED_KEEP) this.dismissed.delete(this.dismissed.values().next().value);
+    this.renderOverdue();
+  }
+
+  /** Keep the OVERDUE_KEEP orders that went overdue last. */
+  trimOverdue() {
+    if (this.overdue.size <= OVERDUE_KEEP) return;
+    const kept = sortedOverdue(this.overdue).slice(0, OVERDUE_KEEP);
+    this.overdue = new Map(kept.map((order) => [String(order.id), order]));
+  }
+
+  forgetOverdue() {
+    this.overdue.clear();
+    this.dismissed.clear();
+    this.pushedDuringFetch = null;
+    this.who = null;
   }
 
   renderOverdue() {
     const list = byId('sup-overdue');
     if (!list) return;
-    const rows = [...this.overdue.values()].reverse().map((order) => el('li', {
+    const rows = sortedOverdue(this.overdue).map((order) => el('li', {
       className: 'row-item sup-overdue-item',
       dataset: { id: String(order.id) },
       'data-testid': 'sup-overdue-item',
@@ -112,7 +179,15 @@ export class SupervisorView {
     show('sup-overdue-empty', rows.length === 0);
   }
 
+  /** Signing out: nothing of this account's view stays. */
   disconnect() {
+    this.closeSocket();
+    this.forgetOverdue();
+    show('supervisor-panel', false);
+    this.render();
+  }
+
+  closeSocket() {
     if (this.socket) {
       this.socket.removeAllListeners();
       this.socket.disconnect();
@@ -120,12 +195,9 @@ export class SupervisorView {
     this.socket = null;
     this.agents.clear();
     this.monitoring = null;
-    this.overdue.clear();
     this.pendingTakeover = null;
     const dialog = byId('takeover-dialog');
     if (dialog && dialog.open) dialog.close();
-    show('supervisor-panel', false);
-    this.render();
   }
 
   replaceAll(list) {
@@ -221,6 +293,18 @@ export class SupervisorView {
     }
     return ack;
   }
+}
+
+/** The row key of an overdue payload, or null if it names no order. */
+function overdueKey(order) {
+  if (!order || typeof order !== 'object' || order.id === undefined || order.id === null) return null;
+  return String(order.id);
+}
+
+/** Latest deadline first (the order that went overdue last on top), then highest id. */
+function sortedOverdue(orders) {
+  const due = (order) => (Number.isFinite(Number(order.due_at)) ? Number(order.due_at) : 0);
+  return [...orders.values()].sort((a, b) => due(b) - due(a) || Number(b.id) - Number(a.id));
 }
 
 /** Colour class for a mod_callcenter status string. */
