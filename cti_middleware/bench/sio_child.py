@@ -33,7 +33,11 @@ class Desktop:
 
     def run(self) -> None:
         try:
-            ws = websocket.create_connection(self.url, timeout=300, enable_multithread=False)
+            # websocket-client checks UTF-8 byte by byte in Python (0.4 ms for a 2 KB pop)
+            # before decoding the text in C, which checks it again: a desktop's browser
+            # does this natively, so the Python pass would only time the load generator.
+            ws = websocket.create_connection(self.url, timeout=300, enable_multithread=False,
+                                             skip_utf8_validation=True)
             ws.recv()  # engine.io open packet
             ws.send("40" + NS + "," + json.dumps({"agent": self.agent, "password": self.password}))
             while True:
