@@ -13,6 +13,11 @@ events by ``Event-Subclass``, and for ``callcenter::info`` by
 that lacks a header it cannot be understood without raises :class:`EventError`,
 which the caller logs and skips.
 
+The ``event json`` fast path (:mod:`.events_json`) builds the same events from a
+decoded Struct: the frequent kinds through the positional builders here
+(:func:`channel_event`, :func:`agent_status`, :func:`agent_state`), which the dict
+parsers call too, the others by handing the parser a dict of the headers it reads.
+
 Times are FreeSWITCH's, in epoch seconds (float): ``Event-Date-Timestamp`` is in
 microseconds.  Nothing here reads the local clock, so replaying a recording gives
 the same result every time.
@@ -20,10 +25,11 @@ the same result every time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 __all__ = [
+    "CHANNEL_KINDS",
     "DISPATCH",
     "FIELDS",
     "PARSERS",
@@ -57,12 +63,19 @@ __all__ = [
     "MembersCount",
     "Registration",
     "UnknownEvent",
+    "agent_state",
+    "agent_status",
+    "channel_event",
+    "event_key",
     "fields_for",
     "fields_of",
     "parse_event",
+    "ts_of",
 ]
 
-Headers = dict[str, str]
+#: One event's headers.  A value of ``None`` means the header is absent, as a missing
+#: key does: the json fast path (:mod:`.events_json`) passes absent headers that way.
+Headers = Mapping[str, str | None]
 
 
 class EventError(ValueError):
@@ -77,7 +90,11 @@ def _req(h: Headers, name: str, event: str) -> str:
 
 
 def _ts(h: Headers) -> float:
-    raw = h.get("Event-Date-Timestamp")
+    return ts_of(h.get("Event-Date-Timestamp"))
+
+
+def ts_of(raw: str | None) -> float:
+    """``Event-Date-Timestamp`` (microseconds) as epoch seconds; absent or empty is 0."""
     if not raw:
         return 0.0
     try:
@@ -364,17 +381,37 @@ Event = (
 
 # --------------------------------------------------------------------------- parsers
 
+# tuple.__new__ is what a NamedTuple's own __new__ calls, minus one Python frame: used
+# by the builders the json fast path shares (all fields are always given).
+_new_tuple = tuple.__new__
+
 
 def _agent_status(h: Headers) -> AgentStatus:
-    return AgentStatus(
-        _ts(h), _req(h, "CC-Agent", "agent status"), _req(h, "CC-Agent-Status", "agent status")
-    )
+    return agent_status(
+        h.get("Event-Date-Timestamp"), h.get("CC-Agent"), h.get("CC-Agent-Status"))
+
+
+def agent_status(ts: str | None, agent: str | None, status: str | None) -> AgentStatus:
+    """From raw header values, like :func:`channel_event` (the most frequent event)."""
+    if not agent:
+        raise EventError("agent status without CC-Agent")
+    if not status:
+        raise EventError("agent status without CC-Agent-Status")
+    return _new_tuple(AgentStatus, (ts_of(ts), agent, status))
 
 
 def _agent_state(h: Headers) -> AgentState:
-    return AgentState(
-        _ts(h), _req(h, "CC-Agent", "agent state"), _req(h, "CC-Agent-State", "agent state")
-    )
+    return agent_state(
+        h.get("Event-Date-Timestamp"), h.get("CC-Agent"), h.get("CC-Agent-State"))
+
+
+def agent_state(ts: str | None, agent: str | None, state: str | None) -> AgentState:
+    """From raw header values, like :func:`channel_event`."""
+    if not agent:
+        raise EventError("agent state without CC-Agent")
+    if not state:
+        raise EventError("agent state without CC-Agent-State")
+    return _new_tuple(AgentState, (ts_of(ts), agent, state))
 
 
 def _agent_offering(h: Headers) -> AgentOffering:
@@ -385,8 +422,8 @@ def _agent_offering(h: Headers) -> AgentOffering:
         _req(h, "CC-Queue", what),
         _req(h, "CC-Member-Session-UUID", what),
         h.get("CC-Member-UUID"),
-        h.get("CC-Member-CID-Number", ""),
-        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Member-CID-Number") or "",
+        h.get("CC-Member-CID-Name") or "",
     )
 
 
@@ -398,8 +435,8 @@ def _bridge_start(h: Headers) -> BridgeAgentStart:
         _req(h, "CC-Queue", what),
         _req(h, "CC-Member-Session-UUID", what),
         h.get("CC-Agent-UUID"),
-        h.get("CC-Member-CID-Number", ""),
-        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Member-CID-Number") or "",
+        h.get("CC-Member-CID-Name") or "",
         _epoch(h.get("CC-Member-Joined-Time")),
     )
 
@@ -412,8 +449,8 @@ def _bridge_end(h: Headers) -> BridgeAgentEnd:
         _req(h, "CC-Queue", what),
         _req(h, "CC-Member-Session-UUID", what),
         h.get("CC-Agent-UUID"),
-        h.get("CC-Member-CID-Number", ""),
-        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Member-CID-Number") or "",
+        h.get("CC-Member-CID-Name") or "",
         h.get("Hangup-Cause") or h.get("CC-Hangup-Cause"),
     )
 
@@ -425,8 +462,8 @@ def _bridge_fail(h: Headers) -> BridgeAgentFail:
         _req(h, "CC-Agent", what),
         _req(h, "CC-Queue", what),
         _req(h, "CC-Member-Session-UUID", what),
-        h.get("CC-Member-CID-Number", ""),
-        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Member-CID-Number") or "",
+        h.get("CC-Member-CID-Name") or "",
         h.get("CC-Hangup-Cause"),
     )
 
@@ -438,8 +475,8 @@ def _member_start(h: Headers) -> MemberQueueStart:
         _req(h, "CC-Queue", what),
         _req(h, "CC-Member-Session-UUID", what),
         h.get("CC-Member-UUID"),
-        h.get("CC-Member-CID-Number", ""),
-        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Member-CID-Number") or "",
+        h.get("CC-Member-CID-Name") or "",
         h.get("CC-Action") == "member-queue-resume",
     )
 
@@ -451,8 +488,8 @@ def _member_end(h: Headers) -> MemberQueueEnd:
         _req(h, "CC-Queue", what),
         _req(h, "CC-Member-Session-UUID", what),
         h.get("CC-Member-UUID"),
-        h.get("CC-Member-CID-Number", ""),
-        h.get("CC-Member-CID-Name", ""),
+        h.get("CC-Member-CID-Number") or "",
+        h.get("CC-Member-CID-Name") or "",
         h.get("CC-Cause") or "Unknown",
         h.get("CC-Cancel-Reason"),
         h.get("CC-Agent"),
@@ -460,7 +497,7 @@ def _member_end(h: Headers) -> MemberQueueEnd:
         _epoch(h.get("CC-Member-Joined-Time")),
         _epoch(h.get("CC-Agent-Answered-Time")),
         h.get("Hangup-Cause"),
-        h.get("Answer-State", "hangup") != "hangup",
+        h.get("Answer-State") not in (None, "hangup"),
         h.get("Caller-Transfer-Source"),
     )
 
@@ -486,46 +523,89 @@ def _agent_add(h: Headers) -> AgentAdded:
 
 def _agent_contact(h: Headers) -> AgentContact:
     return AgentContact(
-        _ts(h), _req(h, "CC-Agent", "agent-contact-change"), h.get("CC-Agent-Contact", "")
+        _ts(h), _req(h, "CC-Agent", "agent-contact-change"), h.get("CC-Agent-Contact") or ""
     )
 
 
 def _channel(cls: type[ChannelEvent]) -> Callable[[Headers], ChannelEvent]:
-    kind = cls.__name__
+    bridge = cls is ChannelBridge
 
     def parse(h: Headers) -> ChannelEvent:
-        uuid = h.get("Unique-ID")
-        if not uuid:
-            raise EventError(f"{kind} without Unique-ID")
-        other = h.get("Bridge-B-Unique-ID") if cls is ChannelBridge else None
-        if other == uuid:
-            other = h.get("Bridge-A-Unique-ID")
-        return cls(
-            _ts(h),
-            uuid,
-            h.get("Channel-Name", ""),
-            h.get("Call-Direction", ""),
-            h.get("Caller-Caller-ID-Number", ""),
-            h.get("Caller-Caller-ID-Name", ""),
-            h.get("Caller-Destination-Number", ""),
-            other or h.get("Other-Leg-Unique-ID"),
-            h.get("Other-Leg-Channel-Name"),
-            h.get("variable_cc_agent"),
-            h.get("variable_cc_side"),
-            h.get("variable_cc_member_session_uuid"),
-            h.get("variable_presence_id"),
-            h.get("Hangup-Cause"),
-            h.get("Answer-State") == "answered",
-            h.get("variable_current_application"),
-            h.get("variable_current_application_data"),
-            h.get("variable_cti_agent"),
-            h.get("variable_cti_call_uuid"),
-            h.get("variable_cti_queue"),
-            h.get("variable_cti_route"),
+        g = h.get
+        return channel_event(
+            cls,
+            g("Event-Date-Timestamp"),
+            g("Unique-ID"),
+            g("Channel-Name"),
+            g("Call-Direction"),
+            g("Caller-Caller-ID-Number"),
+            g("Caller-Caller-ID-Name"),
+            g("Caller-Destination-Number"),
+            g("Other-Leg-Unique-ID"),
+            g("Other-Leg-Channel-Name"),
+            g("variable_cc_agent"),
+            g("variable_cc_side"),
+            g("variable_cc_member_session_uuid"),
+            g("variable_presence_id"),
+            g("Hangup-Cause"),
+            g("Answer-State"),
+            g("variable_current_application"),
+            g("variable_current_application_data"),
+            g("variable_cti_agent"),
+            g("variable_cti_call_uuid"),
+            g("variable_cti_queue"),
+            g("variable_cti_route"),
+            g("Bridge-A-Unique-ID") if bridge else None,
+            g("Bridge-B-Unique-ID") if bridge else None,
         )
 
-    parse.__name__ = f"parse_{kind}"
+    parse.__name__ = f"parse_{cls.__name__}"
     return parse
+
+
+def channel_event(
+    cls: type[ChannelEvent], ts: str | None, uuid: str | None, name: str | None,
+    direction: str | None, caller_number: str | None, caller_name: str | None,
+    destination: str | None, other_uuid: str | None, other_name: str | None,
+    cc_agent: str | None, cc_side: str | None, cc_member_uuid: str | None,
+    presence_id: str | None, hangup_cause: str | None, answer_state: str | None,
+    application: str | None, application_data: str | None, cti_agent: str | None,
+    cti_call_uuid: str | None, cti_queue: str | None, cti_route: str | None,
+    bridge_a: str | None, bridge_b: str | None,
+) -> ChannelEvent:
+    """A ``CHANNEL_*`` event from its raw header values (``None``: header absent).
+
+    Positional so that the header dict and the json fast path (``events_json``) share
+    one definition of what each field means.
+    """
+    if not uuid:
+        raise EventError(f"{cls.__name__} without Unique-ID")
+    other = bridge_b
+    if other == uuid:
+        other = bridge_a
+    return _new_tuple(cls, (
+        ts_of(ts),
+        uuid,
+        "" if name is None else name,
+        "" if direction is None else direction,
+        "" if caller_number is None else caller_number,
+        "" if caller_name is None else caller_name,
+        "" if destination is None else destination,
+        other or other_uuid,
+        other_name,
+        cc_agent,
+        cc_side,
+        cc_member_uuid,
+        presence_id,
+        hangup_cause,
+        answer_state == "answered",
+        application,
+        application_data,
+        cti_agent,
+        cti_call_uuid,
+        cti_queue,
+        cti_route,
+    ))
 
 
 def _int(raw: str | None) -> int | None:
@@ -541,8 +621,8 @@ def _background_job(h: Headers) -> BackgroundJob:
     return BackgroundJob(
         _ts(h),
         _req(h, "Job-UUID", "BACKGROUND_JOB"),
-        h.get("Job-Command", ""),
-        h.get("_body", ""),
+        h.get("Job-Command") or "",
+        h.get("_body") or "",
     )
 
 
@@ -556,7 +636,7 @@ def _conference(h: Headers) -> ConferenceMaintenance:
     return ConferenceMaintenance(
         _ts(h),
         _req(h, "Action", "conference::maintenance"),
-        h.get("Conference-Name", ""),
+        h.get("Conference-Name") or "",
         h.get("Member-ID"),
         h.get("Unique-ID"),
         h.get("Channel-Name"),
@@ -575,7 +655,7 @@ def _registration(registered: bool) -> Callable[[Headers], Registration]:
             registered,
             user,
             h.get("realm") or h.get("from-host") or h.get("domain_name") or "",
-            h.get("contact", ""),
+            h.get("contact") or "",
             h.get("cc_agent"),
             h.get("profile-name"),
             h.get("network-ip"),
@@ -587,6 +667,20 @@ def _registration(registered: bool) -> Callable[[Headers], Registration]:
 
 
 _CC = "callcenter::info/"
+
+#: ``Event-Name`` -> the event class of each ``CHANNEL_*`` event parsed.
+CHANNEL_KINDS: dict[str, type[ChannelEvent]] = {
+    "CHANNEL_CREATE": ChannelCreate,
+    "CHANNEL_PROGRESS": ChannelProgress,
+    "CHANNEL_ANSWER": ChannelAnswer,
+    "CHANNEL_BRIDGE": ChannelBridge,
+    "CHANNEL_UNBRIDGE": ChannelUnbridge,
+    "CHANNEL_HOLD": ChannelHold,
+    "CHANNEL_UNHOLD": ChannelUnhold,
+    "CHANNEL_HANGUP": ChannelHangup,
+    "CHANNEL_HANGUP_COMPLETE": ChannelHangupComplete,
+    "CHANNEL_DESTROY": ChannelDestroy,
+}
 
 #: The dispatch table: key -> parser.  Keys are ``Event-Name`` values, ``CUSTOM``
 #: subclasses, and ``callcenter::info/<CC-Action>`` for mod_callcenter.
@@ -606,16 +700,7 @@ PARSERS: dict[str, Callable[[Headers], Event]] = {
     _CC + "agent-max-no-answer": _max_no_answer,
     _CC + "agent-add": _agent_add,
     _CC + "agent-contact-change": _agent_contact,
-    "CHANNEL_CREATE": _channel(ChannelCreate),
-    "CHANNEL_PROGRESS": _channel(ChannelProgress),
-    "CHANNEL_ANSWER": _channel(ChannelAnswer),
-    "CHANNEL_BRIDGE": _channel(ChannelBridge),
-    "CHANNEL_UNBRIDGE": _channel(ChannelUnbridge),
-    "CHANNEL_HOLD": _channel(ChannelHold),
-    "CHANNEL_UNHOLD": _channel(ChannelUnhold),
-    "CHANNEL_HANGUP": _channel(ChannelHangup),
-    "CHANNEL_HANGUP_COMPLETE": _channel(ChannelHangupComplete),
-    "CHANNEL_DESTROY": _channel(ChannelDestroy),
+    **{name: _channel(cls) for name, cls in CHANNEL_KINDS.items()},
     "BACKGROUND_JOB": _background_job,
     "HEARTBEAT": _heartbeat,
     "conference::maintenance": _conference,

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from .commands import check
 from .esl.wire import FieldReader, Frame, ProtocolError
-from .events import DISPATCH, EventError, fields_for, parse_event
+from .events import DISPATCH, Event, EventError, fields_for, parse_event
+from .events_json import json_event
 from .model.snapshot import (
     Snapshot,
     TierRow,
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # The model reads about twenty of an event's hundred headers: decode only those.
 _READER = FieldReader(DISPATCH, fields_for)
+_JSON = "text/event-json"
 
 ApiCall = Callable[[str], str]
 
@@ -46,6 +48,12 @@ class Pipeline:
         self.tiers: list[TierRow] = []
 
     def handle_frame(self, frame: Frame) -> None:
+        if frame.headers.get("Content-Type") == _JSON:
+            event = json_event(frame.body)
+            if event is not None:
+                self.handle_event(event)
+                return
+            # Anything unusual: the full decode gives the event or the error it always did.
         try:
             headers = _READER.read(frame)
         except ProtocolError as exc:
@@ -67,6 +75,20 @@ class Pipeline:
                 exc,
             )
             return
+        self._applied(changes)
+
+    def handle_event(self, event: Event) -> None:
+        """Apply an already typed event (the json fast path)."""
+        try:
+            changes = self.state.apply(event)
+        except (KeyError, ValueError, TypeError) as exc:
+            self.skipped += 1
+            log.error("skipping %s event (Unique-ID %s): %s", type(event).__name__,
+                      getattr(event, "uuid", None) or getattr(event, "member_uuid", None), exc)
+            return
+        self._applied(changes)
+
+    def _applied(self, changes: list) -> None:
         self.events += 1
         if changes:
             self.notifier.publish(changes)
