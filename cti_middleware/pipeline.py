@@ -45,7 +45,8 @@ class Pipeline:
         self.events = 0
         self.skipped = 0
         self.resyncs = 0
-        self.tiers: list[TierRow] = []
+        self._tiers: list[TierRow] = []
+        self._queues_by_agent: dict[str, list[str]] = {}
 
     def handle_frame(self, frame: Frame) -> None:
         if frame.headers.get("Content-Type") == _JSON:
@@ -108,9 +109,24 @@ class Pipeline:
             self.notifier.publish(changes)
 
 
+    @property
+    def tiers(self) -> list[TierRow]:
+        """The last tier list read from FreeSWITCH (mod_callcenter announces no tier change)."""
+        return self._tiers
+
+    @tiers.setter
+    def tiers(self, rows: list[TierRow]) -> None:
+        # Indexed by agent once per list: the shared state view asks for every agent's
+        # queues, which a scan of the whole list per agent made quadratic.
+        self._tiers = rows
+        by_agent: dict[str, list[str]] = {}
+        for t in rows:
+            by_agent.setdefault(t.agent, []).append(t.queue)
+        self._queues_by_agent = by_agent
+
     def queues_of(self, agent: str) -> list[str]:
-        """The queues an agent serves, from the last tier list (mod_callcenter announces no tier change)."""
-        return [t.queue for t in self.tiers if t.agent == agent]
+        """The queues an agent serves, from the last tier list."""
+        return list(self._queues_by_agent.get(agent, ()))
 
     def longest_wait_since(self, queue: str) -> float | None:
         """When the longest-waiting caller of ``queue`` joined, for call-waiting displays."""
