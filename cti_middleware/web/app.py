@@ -18,7 +18,7 @@ from . import callback_handlers
 from .control_handlers import control_for
 from .forwarding import CommandForwarder, CommandServer
 from .message_queue import BatchingRedisManager
-from .shared_state import SharedSource, SnapshotWriter
+from .shared_state import LocalSource, SharedSource, SnapshotWriter
 from .sockets import AgentNamespace, SupervisorNamespace
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
@@ -108,7 +108,8 @@ def _namespaces(settings: Settings, runtime: Runtime, channel: str, web_only: bo
         writer.start()
         runtime.shared_state = writer  # type: ignore[attr-defined]
         server = CommandServer(url, channel, settings.secret_key,
-                               lambda actor, action, args: control_for(runtime).run(actor, action, args))
+                               lambda actor, action, args: control_for(runtime).run(actor, action, args),
+                               repop=LocalSource(runtime).repop)
         server.start()
         runtime.command_server = server  # type: ignore[attr-defined]
     return AgentNamespace(runtime), SupervisorNamespace(runtime)

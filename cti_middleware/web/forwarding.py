@@ -11,6 +11,11 @@ only a process configured like the middleware can act as an agent.
 
 No subscriber on the command channel means no ingest process:
 ``switch_unavailable``; no answer within the timeout: ``switch_timeout``.
+
+Besides the client's control actions the channel carries internal requests a
+worker makes on its own account, such as :data:`REPOP` when a desktop connects:
+they never reach call control, act only on their actor (so they take no
+arguments that could name anyone else), and no client event maps to them.
 """
 
 from __future__ import annotations
@@ -35,8 +40,12 @@ log = logging.getLogger(__name__)
 SLOW_ACTIONS = frozenset({"call.dial", "supervisor.listen", "supervisor.whisper",
                           "supervisor.barge", "supervisor.takeover"})
 MAX_REQUEST = 64 * 1024
+# Internal: pop the actor's current call(s) again, for a desktop that connected to a worker.
+REPOP = "internal.repop"
+INTERNAL_ACTIONS = frozenset({REPOP})
 
 Runner = Callable[[Actor, str, Any], dict[str, Any]]
+Repopper = Callable[[str], None]
 
 
 def command_channel(channel: str) -> str:
@@ -50,11 +59,13 @@ def _sign(secret: str, body: str) -> str:
 class CommandServer:
     """In the ingest process: runs forwarded actions and answers each on its reply channel."""
 
-    def __init__(self, redis_url: str, channel: str, secret: str, run: Runner) -> None:
+    def __init__(self, redis_url: str, channel: str, secret: str, run: Runner,
+                 repop: Repopper | None = None) -> None:
         self.redis = redis.Redis.from_url(redis_url)
         self.channel = command_channel(channel)
         self.secret = secret
         self.run = run
+        self.repop = repop
         self.handled = 0
         self._greenlet: gevent.Greenlet | None = None
         self._pubsub: Any = None
@@ -108,7 +119,10 @@ class CommandServer:
             log.warning("malformed forwarded command dropped: %s", exc)
             return
         try:
-            ack = self.run(actor, action, arguments)
+            if action in INTERNAL_ACTIONS:
+                ack = self.internal(actor, action, arguments)
+            else:
+                ack = self.run(actor, action, arguments)
         except Exception:  # the local socket path would log and fail the same way
             log.exception("forwarded %s failed", action[:40])
             ack = {"ok": False, "error": "internal_error", "message": "the action failed"}
@@ -117,6 +131,21 @@ class CommandServer:
             self.redis.publish(reply_to, json.dumps({"id": request_id, "ack": ack}))
         except (redis.RedisError, OSError) as exc:
             log.warning("cannot answer forwarded %s: %s", action[:40], exc)
+
+    def internal(self, actor: Actor, action: str, arguments: Any) -> dict[str, Any]:
+        """Run a worker's own request for ``actor``; it is never given to call control.
+
+        Arguments are refused rather than ignored: the only agent such a request may
+        touch is the one whose session the worker signed, so naming any is a fault.
+        """
+        if arguments is not None:
+            log.warning("internal %s from a worker carried arguments; refused", action)
+            return {"ok": False, "error": INVALID_ARGUMENT,
+                    "message": "an internal request acts only on its actor"}
+        if self.repop is None:
+            return {"ok": False, "error": SWITCH_UNAVAILABLE, "message": "screen pops not served here"}
+        self.repop(actor.agent)
+        return {"ok": True}
 
 
 class CommandForwarder:

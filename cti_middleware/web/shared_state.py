@@ -172,4 +172,4 @@ class SharedSource:
                                       entry.get("longest_wait_since"))
 
     def repop(self, agent: str) -> None:
-        """Screen pops live in the ingest process; a worker's desktop gets the next one live."""
+        """Screen pops live in the ingest process; a worker forwards the request there instead."""

@@ -6,13 +6,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import gevent
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
+from ..control import SWITCH_TIMEOUT, SWITCH_UNAVAILABLE, Actor
 from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS, agent_room, queue_room
 from ..store import agents as agent_store
 from ..store.errors import DB_ERRORS
 from . import callback_handlers, control_handlers, recordings_http, workorder_handlers
+from .forwarding import REPOP
 from .shared_state import LocalSource
 
 log = logging.getLogger(__name__)
@@ -79,11 +82,26 @@ class _BaseNamespace(Namespace):
             return super().trigger_event(event, *args)
         return self.socketio._handle_event(handler, event, self.namespace, *args)
 
-    def _send_agent_snapshot(self, agent_id: str) -> None:
-        state = self.source.agent_state(agent_id)
+    def _send_agent_snapshot(self, principal: Principal) -> None:
+        state = self.source.agent_state(principal.agent)
         if state is not None:
             emit("agent.state", state)
-            self.source.repop(agent_id)
+        if self.forward is not None:
+            # The calls and their pops live in the ingest process: ask it, off the
+            # connect path, as the session's own agent (the client names nobody).
+            gevent.spawn(self._forward_repop, Actor(principal.agent, principal.role))
+        elif state is not None:
+            self.source.repop(principal.agent)
+
+    def _forward_repop(self, actor: Actor) -> None:
+        """A refusal or no ingest process only means no pop until the next change."""
+        ack = self.forward(actor, REPOP, None)
+        if ack.get("ok"):
+            log.debug("ingest process asked to pop %s's calls again", actor.agent)
+        elif ack.get("error") in (SWITCH_UNAVAILABLE, SWITCH_TIMEOUT):
+            log.info("no screen pop again for %s: %s", actor.agent, ack.get("message"))
+        else:
+            log.warning("screen pop again for %s refused: %s", actor.agent, ack)
 
 
 class AgentNamespace(_BaseNamespace):
@@ -100,7 +118,7 @@ class AgentNamespace(_BaseNamespace):
         for queue in queues:
             join_room(queue_room(queue))
         emit("session", {"agent": principal.agent, "name": principal.name, "role": principal.role})
-        self._send_agent_snapshot(principal.agent)
+        self._send_agent_snapshot(principal)
         emit("agent.stats", self.runtime.agent_stats(principal.agent))
         for queue in queues:
             emit("queue.waiting", self.source.queue_waiting(queue))
