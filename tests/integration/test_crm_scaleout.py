@@ -15,6 +15,7 @@ import socketio
 
 from cti_middleware.store import db as store_db
 from cti_middleware.store.tokens import create_token
+from cti_middleware.web.message_queue import decode_message
 from tests.harness import CLI, EslTestClient, Proc, start_middleware
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -28,10 +29,10 @@ def _messages(pubsub, until, timeout: float = 15.0) -> list[dict]:
         message = pubsub.get_message(timeout=0.5)
         if message is None:
             continue
-        data = json.loads(message["data"])
-        seen.append(data)
-        if until(data):
-            return seen
+        for data in decode_message(message["data"]):
+            seen.append(data)
+            if until(data):
+                return seen
     raise AssertionError(f"not published in {timeout}s; saw {seen[-5:]}")
 
 
