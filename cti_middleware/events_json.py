@@ -95,30 +95,25 @@ def _via_dict(key: str, struct: type[msgspec.Struct]) -> Builder:
     return lambda s: parser(dict(zip(names, values(s))))
 
 
+# The headers every channel event is built from, in channel_event's order (C-level getter).
+_CHANNEL_COMMON = attrgetter(
+    "Event_Date_Timestamp", "Unique_ID", "Channel_Name", "Call_Direction",
+    "Caller_Caller_ID_Number", "Caller_Caller_ID_Name", "Caller_Destination_Number",
+    "Other_Leg_Unique_ID", "Other_Leg_Channel_Name", "variable_cc_agent", "variable_cc_side",
+    "variable_cc_member_session_uuid", "variable_presence_id", "Hangup_Cause", "Answer_State",
+    "variable_current_application", "variable_current_application_data", "variable_cti_agent",
+    "variable_cti_call_uuid", "variable_cti_queue", "variable_cti_route")
+
+
 def _channel(cls: type[ev.ChannelEvent]) -> Builder:
     """The common case, built from attributes without a dict in between."""
     if cls is ev.ChannelBridge:
         def build(s: msgspec.Struct) -> Event:
-            return channel_event(
-                cls, s.Event_Date_Timestamp, s.Unique_ID, s.Channel_Name, s.Call_Direction,
-                s.Caller_Caller_ID_Number, s.Caller_Caller_ID_Name,
-                s.Caller_Destination_Number, s.Other_Leg_Unique_ID, s.Other_Leg_Channel_Name,
-                s.variable_cc_agent, s.variable_cc_side, s.variable_cc_member_session_uuid,
-                s.variable_presence_id, s.Hangup_Cause, s.Answer_State,
-                s.variable_current_application, s.variable_current_application_data,
-                s.variable_cti_agent, s.variable_cti_call_uuid, s.variable_cti_queue,
-                s.variable_cti_route, s.Bridge_A_Unique_ID, s.Bridge_B_Unique_ID)
+            return channel_event(cls, *_CHANNEL_COMMON(s), s.Bridge_A_Unique_ID,
+                                 s.Bridge_B_Unique_ID)
     else:
         def build(s: msgspec.Struct) -> Event:
-            return channel_event(
-                cls, s.Event_Date_Timestamp, s.Unique_ID, s.Channel_Name, s.Call_Direction,
-                s.Caller_Caller_ID_Number, s.Caller_Caller_ID_Name,
-                s.Caller_Destination_Number, s.Other_Leg_Unique_ID, s.Other_Leg_Channel_Name,
-                s.variable_cc_agent, s.variable_cc_side, s.variable_cc_member_session_uuid,
-                s.variable_presence_id, s.Hangup_Cause, s.Answer_State,
-                s.variable_current_application, s.variable_current_application_data,
-                s.variable_cti_agent, s.variable_cti_call_uuid, s.variable_cti_queue,
-                s.variable_cti_route, None, None)
+            return channel_event(cls, *_CHANNEL_COMMON(s), None, None)
     return build
 
 
