@@ -21,7 +21,7 @@ import gevent
 import gevent.queue
 
 from ..model.changes import CallBridged, CallEnded, Change
-from ..store.errors import REFUSED, UNAVAILABLE
+from ..store.errors import UNAVAILABLE
 from .background import drain_batches_when_idle
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class CallRecordSink:
     def _write_batch(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         try:
             written = self._retrying(items)
-        except REFUSED as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a record causes, the writer lives on
             # Something in the batch is refused for good: write each record alone so
             # only the refused one is lost, not the calls beside it.
             log.warning("a batch of %d call records was refused (%s); writing them one by one",
@@ -93,7 +93,7 @@ class CallRecordSink:
             for item in items:
                 try:
                     written += self._retrying([item])
-                except REFUSED as one:
+                except Exception as one:  # noqa: BLE001 - as above
                     self.rejected += 1
                     log.error("call record for %s refused by the database and dropped: %s "
                               "(fields %r)", item[0], one, item[1])

@@ -9,5 +9,3 @@ DB_ERRORS: tuple[type[BaseException], ...] = (PeeweeException, OSError)
 
 # The database is away or busy: waiting and trying again will work.
 UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError)
-# The database (or its driver) refuses these values: trying again never will.
-REFUSED: tuple[type[BaseException], ...] = (PeeweeException, ValueError, TypeError)

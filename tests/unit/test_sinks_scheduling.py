@@ -88,3 +88,20 @@ def test_ended_calls_reach_the_indexer_in_order_after_their_record():
 def test_wait_for_idle_returns_at_once_on_a_quiet_hub():
     with gevent.Timeout(1):
         wait_for_idle(30)
+
+
+def test_an_unexpected_error_costs_one_record_and_the_writer_goes_on():
+    log: list[str] = []
+
+    def write(items):
+        if any(uuid == "odd" for uuid, _f in items):
+            raise RuntimeError("a record nobody foresaw")
+        return _writer(log)(items)
+
+    sink = CallRecordSink(write, max_delay=0)
+    for uuid in ("a", "odd", "b"):
+        sink._put(uuid, {})
+    assert sink.flush()
+    sink._put("c", {})
+    assert sink.flush()
+    assert log == ["a", "b", "c"] and sink.rejected == 1 and sink.written == 3
