@@ -22,6 +22,13 @@ def wait_for_idle(max_wait: float = 0.25) -> None:
         gevent.idle()
 
 
+def _ready(pending: gevent.queue.JoinableQueue, max_batch: int, max_delay: float) -> int:
+    """Wait for work, let the hub go idle (capped): how many items to take now."""
+    pending.peek()
+    wait_for_idle(max_delay)
+    return min(max_batch, pending.qsize())
+
+
 def drain_when_idle(pending: gevent.queue.JoinableQueue, handle: Callable[[Any], None],
                     max_batch: int, max_delay: float) -> NoReturn:
     """A background writer's loop: wait for work, let the hub go idle (capped), then
@@ -29,9 +36,7 @@ def drain_when_idle(pending: gevent.queue.JoinableQueue, handle: Callable[[Any],
     arrives meanwhile goes first. Each item counts as done for ``pending.join()`` once
     ``handle`` returns or raises."""
     while True:
-        pending.peek()
-        wait_for_idle(max_delay)
-        for _ in range(min(max_batch, pending.qsize())):
+        for _ in range(_ready(pending, max_batch, max_delay)):
             item = pending.get_nowait()
             try:
                 handle(item)
@@ -47,9 +52,7 @@ def drain_batches_when_idle(pending: gevent.queue.JoinableQueue,
     at once (one database transaction instead of one per item); every item of the
     batch counts as done once it returns or raises."""
     while True:
-        pending.peek()
-        wait_for_idle(max_delay)
-        batch = [pending.get_nowait() for _ in range(min(max_batch, pending.qsize()))]
+        batch = [pending.get_nowait() for _ in range(_ready(pending, max_batch, max_delay))]
         try:
             handle_batch(batch)
         finally:
