@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 __all__ = [
+    "CHANNEL_HEADERS",
     "CHANNEL_KINDS",
     "DISPATCH",
     "FIELDS",
@@ -533,28 +534,7 @@ def _channel(cls: type[ChannelEvent]) -> Callable[[Headers], ChannelEvent]:
     def parse(h: Headers) -> ChannelEvent:
         g = h.get
         return channel_event(
-            cls,
-            g("Event-Date-Timestamp"),
-            g("Unique-ID"),
-            g("Channel-Name"),
-            g("Call-Direction"),
-            g("Caller-Caller-ID-Number"),
-            g("Caller-Caller-ID-Name"),
-            g("Caller-Destination-Number"),
-            g("Other-Leg-Unique-ID"),
-            g("Other-Leg-Channel-Name"),
-            g("variable_cc_agent"),
-            g("variable_cc_side"),
-            g("variable_cc_member_session_uuid"),
-            g("variable_presence_id"),
-            g("Hangup-Cause"),
-            g("Answer-State"),
-            g("variable_current_application"),
-            g("variable_current_application_data"),
-            g("variable_cti_agent"),
-            g("variable_cti_call_uuid"),
-            g("variable_cti_queue"),
-            g("variable_cti_route"),
+            cls, *map(g, CHANNEL_HEADERS),
             g("Bridge-A-Unique-ID") if bridge else None,
             g("Bridge-B-Unique-ID") if bridge else None,
         )
@@ -722,6 +702,9 @@ _CHANNEL = (
     "variable_current_application", "variable_current_application_data",
     "variable_cti_agent", "variable_cti_call_uuid", "variable_cti_queue", "variable_cti_route",
 )
+#: The headers of every channel event, in :func:`channel_event`'s argument order (after
+#: ``cls``; the bridge legs follow for ``CHANNEL_BRIDGE`` only).
+CHANNEL_HEADERS: tuple[str, ...] = ("Event-Date-Timestamp", *_CHANNEL)
 _REGISTRATION = ("username", "from-user", "realm", "from-host", "domain_name", "contact",
                  "cc_agent", "profile-name", "network-ip", "expires")
 _READS: dict[str, tuple[str, ...]] = {

@@ -40,6 +40,7 @@ import msgspec
 
 from . import events as ev
 from .events import (
+    CHANNEL_HEADERS,
     CHANNEL_KINDS,
     PARSERS,
     Event,
@@ -96,13 +97,7 @@ def _via_dict(key: str, struct: type[msgspec.Struct]) -> Builder:
 
 
 # The headers every channel event is built from, in channel_event's order (C-level getter).
-_CHANNEL_COMMON = attrgetter(
-    "Event_Date_Timestamp", "Unique_ID", "Channel_Name", "Call_Direction",
-    "Caller_Caller_ID_Number", "Caller_Caller_ID_Name", "Caller_Destination_Number",
-    "Other_Leg_Unique_ID", "Other_Leg_Channel_Name", "variable_cc_agent", "variable_cc_side",
-    "variable_cc_member_session_uuid", "variable_presence_id", "Hangup_Cause", "Answer_State",
-    "variable_current_application", "variable_current_application_data", "variable_cti_agent",
-    "variable_cti_call_uuid", "variable_cti_queue", "variable_cti_route")
+_CHANNEL_COMMON = attrgetter(*map(_attr, CHANNEL_HEADERS))
 
 
 def _channel(cls: type[ev.ChannelEvent]) -> Builder:
