@@ -26,6 +26,7 @@ from .esl.client import CommandError, CommandTimeout, NotConnectedError
 from .model.entities import Agent, Member
 from .store.audit import audit as write_audit
 from .store.errors import DB_ERRORS
+from .store.models import SUPERVISING_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -534,7 +535,7 @@ class CallControl:
         return any(t.agent == agent and t.queue in mine for t in tiers)
 
     def _supervised_agent(self, actor: Actor, arguments: dict[str, Any]) -> Agent:
-        if actor.role not in ("supervisor", "admin"):
+        if actor.role not in SUPERVISING_ROLES:
             raise ControlError(FORBIDDEN, "supervisor role required")
         agent = _arg(arguments, "agent", "agent")
         record = self.state.agents.get(agent)

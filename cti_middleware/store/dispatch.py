@@ -39,7 +39,14 @@ from peewee import (
 )
 
 from .db import BaseModel, UTCDateTimeField, connected, database, to_epoch, utcnow
-from .models import ADDRESS_MAX, REGION_MAX, WORK_ORDER_TYPES, Customer, WorkOrder
+from .models import (
+    ADDRESS_MAX,
+    REGION_MAX,
+    SUPERVISING_ROLES,
+    WORK_ORDER_TYPES,
+    Customer,
+    WorkOrder,
+)
 from .phones import region_of
 from .routing import AGENT_NAME, check_pattern
 from .validate import DuplicateError, StoreError, text
@@ -497,7 +504,7 @@ def department_of(order_id: int) -> Department | None:
 @connected
 def may_handle(agent: str, role: str, order: WorkOrder) -> bool:
     """Supervisors handle any order; agents their own and their department's."""
-    if role in ("supervisor", "admin") or order.agent == agent:
+    if role in SUPERVISING_ROLES or order.agent == agent:
         return True
     return agent in members_of(department_of(order.id))
 

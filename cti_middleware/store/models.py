@@ -46,6 +46,8 @@ PATH_MAX = 1024
 WORK_ORDER_TYPES = ("inquiry", "complaint", "service_request", "appointment", "callback")
 WORK_ORDER_STATUSES = ("new", "assigned", "in_progress", "escalated", "resolved", "closed")
 AGENT_ROLES = ("agent", "supervisor", "admin")
+# The roles that oversee other agents: supervisor actions, every department, any recording.
+SUPERVISING_ROLES = ("supervisor", "admin")
 
 
 class Customer(BaseModel):

@@ -24,6 +24,7 @@ from ..control import FORBIDDEN, INVALID_ARGUMENT, NOT_FOUND, Actor
 from ..sinks.sockets import AGENT_NS
 from ..store.audit import audit
 from ..store.errors import DB_ERRORS
+from ..store.models import SUPERVISING_ROLES
 from ..store.recordings import Recording, get_recording
 from .control_handlers import control_for
 
@@ -36,7 +37,7 @@ def may_hear(runtime: Any, actor: Actor, rec: Recording) -> bool:
     supervise (a supervisor without tiers: everyone)."""
     if rec.agent is not None and rec.agent == actor.agent:
         return True
-    if actor.role not in ("supervisor", "admin"):
+    if actor.role not in SUPERVISING_ROLES:
         return False
     return control_for(runtime).supervises(actor, rec.agent or "")
 

@@ -14,6 +14,7 @@ from ..control import SWITCH_TIMEOUT, SWITCH_UNAVAILABLE, Actor
 from ..sinks.sockets import AGENT_NS, SUPERVISOR_NS, agent_room, queue_room
 from ..store import agents as agent_store
 from ..store.errors import DB_ERRORS
+from ..store.models import SUPERVISING_ROLES
 from . import callback_handlers, control_handlers, recordings_http, workorder_handlers
 from .forwarding import REPOP
 from .shared_state import LocalSource
@@ -132,7 +133,7 @@ class SupervisorNamespace(_BaseNamespace):
 
     def on_connect(self, auth: Any = None) -> None:
         principal = authenticate(auth)
-        if principal.role not in ("supervisor", "admin"):
+        if principal.role not in SUPERVISING_ROLES:
             raise ConnectionRefusedError("supervisor role required")
         self.principals[request.sid] = principal
         join_room("supervisors")

@@ -37,6 +37,7 @@ from ..store.models import (
     NUMBER_MAX,
     REGION_MAX,
     SUMMARY_MAX,
+    SUPERVISING_ROLES,
     UUID_MAX,
     Customer,
     WorkOrder,
@@ -53,8 +54,6 @@ EVENTS = frozenset({"workorder.create", "workorder.list", "workorder.transition"
 SUPERVISOR_EVENTS = frozenset({"workorder.list"})
 NAMESPACE_EVENTS = {AGENT_NS: EVENTS, SUPERVISOR_NS: SUPERVISOR_EVENTS}
 SCOPES = ("mine", "department", "all", "every")
-# Roles that oversee every department, so may list orders outside their own.
-OVERSEERS = ("supervisor", "admin")
 UNAVAILABLE = "unavailable"
 LIST_MAX = 100
 TYPED = ("window_start", "window_end", "address", "severity", "against")
@@ -175,7 +174,7 @@ class WorkOrderDesk:
         scope = data.get("scope") or "all"
         if scope not in SCOPES:
             raise Refused(INVALID_ARGUMENT, "scope must be mine, department, all or every")
-        if scope == "every" and actor.role not in OVERSEERS:
+        if scope == "every" and actor.role not in SUPERVISING_ROLES:
             raise Refused(FORBIDDEN, "only supervisors may list every work order")
         limit = data.get("limit")
         limit = 50 if limit is None else limit
